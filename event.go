@@ -1,0 +1,72 @@
+package writ
+
+import "time"
+
+// Provenance says where a fact came from and under what legal basis it is held.
+type Provenance struct {
+	Dataset     string `json:"dataset"`
+	Source      string `json:"source"`       // file path or stream name
+	Offset      int64  `json:"offset"`       // line number (files) or stream sequence
+	ContentHash string `json:"content_hash"` // hex SHA-256 of the source row; unique per table
+	Batch       string `json:"batch"`
+	BasisKind   string `json:"basis_kind"` // "authority" or "agreement"
+	BasisID     int64  `json:"basis_id"`
+}
+
+// Contact is one communication's metadata (who, whom, when, how long). There
+// is deliberately no field for content.
+type Contact struct {
+	ID          int64      `json:"id"`
+	Caller      string     `json:"caller"` // E.164
+	Callee      string     `json:"callee"` // E.164
+	StartedAt   time.Time  `json:"started_at"`
+	DurationSec int        `json:"duration_s"`
+	Type        string     `json:"type"` // call, sms, ...
+	Prov        Provenance `json:"provenance"`
+}
+
+// Ping is one device location fix.
+type Ping struct {
+	ID        int64      `json:"id"`
+	Device    string     `json:"device"`
+	At        time.Time  `json:"at"`
+	Lat       float64    `json:"lat"`
+	Lon       float64    `json:"lon"`
+	AccuracyM float64    `json:"accuracy_m"`
+	Prov      Provenance `json:"provenance"`
+}
+
+// PlateRead is one licence-plate-reader read.
+type PlateRead struct {
+	ID     int64      `json:"id"`
+	Plate  string     `json:"plate"`
+	Camera string     `json:"camera"`
+	At     time.Time  `json:"at"`
+	Lat    float64    `json:"lat"`
+	Lon    float64    `json:"lon"`
+	Prov   Provenance `json:"provenance"`
+}
+
+// Record is a row from a records source, linked to a case subject.
+type Record struct {
+	ID         int64             `json:"id"`
+	SubjectID  int64             `json:"subject_id"`
+	ObservedAt time.Time         `json:"observed_at"`
+	Fields     map[string]string `json:"fields"`
+	Prov       Provenance        `json:"provenance"`
+}
+
+// EventQuery narrows a read below its grant. The store intersects it with the
+// grant: it can only narrow, never widen.
+type EventQuery struct {
+	Selectors []string  // values of the grant's selector kind; empty: all the grant names
+	From, To  time.Time // zero: the grant's window
+	AfterID   int64     // keyset paging
+	Limit     int       // zero: DefaultLimit
+}
+
+// DefaultLimit and MaxLimit bound one page of an event read.
+const (
+	DefaultLimit = 1000
+	MaxLimit     = 100000
+)

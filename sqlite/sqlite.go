@@ -1,0 +1,132 @@
+// Package sqlite opens writ's embedded store: one SQLite file (WAL mode)
+// through the pure-Go driver modernc.org/sqlite, with the SQL shared in
+// package sqlstore.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/sqlstore"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLite is made to enforce what PostgreSQL enforces: foreign keys on, CHECK
+// constraints, a busy timeout instead of immediate failure, and full fsync on
+// commit so an audit entry is durable before the read it records returns.
+const pragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
+
+var registerOnce sync.Once
+
+// Open opens (creating if needed) the database file at path and migrates it.
+func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	registerOnce.Do(registerFunctions)
+	file := "file:" + url.PathEscape(path)
+	// One writer connection with BEGIN IMMEDIATE: SQLite has one writer anyway,
+	// and taking the lock up front avoids busy-upgrade deadlocks.
+	w, err := sql.Open("sqlite", file+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	r.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
+	return sqlstore.New(ctx, w, r, Dialect)
+}
+
+// Dialect is SQLite's part of the shared SQL.
+var Dialect = &sqlstore.Dialect{
+	Name:     "sqlite",
+	Types:    map[string]string{"ID": "INTEGER PRIMARY KEY", "BLOB": "BLOB", "REAL": "REAL"},
+	Numbered: false,
+	Classify: classify,
+}
+
+func classify(err error) (kind string, retry bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return writ.EConflict, false
+	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+		return writ.EInvalid, false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return "", true
+	}
+	return "", false
+}
+
+// registerFunctions adds writ_in_polygon, the exact area test that
+// PostgreSQL defines in SQL (sqlstore/migrations/0002_polygon.postgres.sql).
+func registerFunctions() {
+	var cache sync.Map // ring text → writ.Polygon
+	err := sqlite.RegisterDeterministicScalarFunction("writ_in_polygon", 3,
+		func(ctx *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			lat, ok1 := args[0].(float64)
+			lon, ok2 := args[1].(float64)
+			ring, ok3 := args[2].(string)
+			if !ok1 || !ok2 || !ok3 {
+				return nil, nil
+			}
+			var poly writ.Polygon
+			if v, ok := cache.Load(ring); ok {
+				poly = v.(writ.Polygon)
+			} else {
+				p, err := ParseRing(ring)
+				if err != nil {
+					return nil, err
+				}
+				cache.Store(ring, p)
+				poly = p
+			}
+			if poly.Contains(writ.Point{Lat: lat, Lon: lon}) {
+				return int64(1), nil
+			}
+			return int64(0), nil
+		})
+	if err != nil {
+		panic("sqlite: register writ_in_polygon: " + err.Error())
+	}
+}
+
+// ParseRing parses "((lon,lat),(lon,lat),...)" as written by sqlstore.
+func ParseRing(s string) (writ.Polygon, error) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "((") || !strings.HasSuffix(s, "))") {
+		return nil, fmt.Errorf("writ_in_polygon: bad ring %q", s)
+	}
+	var poly writ.Polygon
+	for _, pt := range strings.Split(s[2:len(s)-2], "),(") {
+		lon, lat, ok := strings.Cut(pt, ",")
+		x, err1 := strconv.ParseFloat(lon, 64)
+		y, err2 := strconv.ParseFloat(lat, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("writ_in_polygon: bad point %q", pt)
+		}
+		poly = append(poly, writ.Point{Lat: y, Lon: x})
+	}
+	return poly, nil
+}

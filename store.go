@@ -1,0 +1,76 @@
+package writ
+
+import "context"
+
+// UserStore keeps users and their sessions and API tokens.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id int64) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	ListUsers(ctx context.Context) ([]*User, error)
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
+	CountUsers(ctx context.Context) (int, error)
+
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByTokenHash(ctx context.Context, hash []byte) (*Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+	ListAPITokens(ctx context.Context, userID int64) ([]*Session, error)
+	TouchSession(ctx context.Context, hash []byte) error
+}
+
+// CaseStore keeps cases, rosters and subjects.
+type CaseStore interface {
+	CreateCase(ctx context.Context, c *Case, lead int64) error // lead joins the roster as lead
+	CaseByID(ctx context.Context, id int64) (*Case, error)
+	ListCases(ctx context.Context, f CaseFilter) ([]*Case, error)
+	SetCaseStatus(ctx context.Context, id int64, s CaseStatus) (*Case, error)
+
+	AddToRoster(ctx context.Context, e *RosterEntry) error
+	RemoveFromRoster(ctx context.Context, caseID, userID int64) error
+	Roster(ctx context.Context, caseID int64) ([]*RosterEntry, error)
+	// RosterRole returns the user's role on the case, or ENotFound.
+	RosterRole(ctx context.Context, caseID, userID int64) (RosterRole, error)
+
+	CreateSubject(ctx context.Context, s *Subject) error
+	Subjects(ctx context.Context, caseID int64) ([]*Subject, error)
+}
+
+// AuthorityStore keeps authorities and data-sharing agreements.
+type AuthorityStore interface {
+	CreateAuthority(ctx context.Context, a *Authority) error // status requested
+	AuthorityByID(ctx context.Context, id int64) (*Authority, error)
+	ListAuthorities(ctx context.Context, f AuthorityFilter) ([]*Authority, error)
+	// ApproveAuthority moves requested → approved. The store refuses (EForbidden)
+	// an approver who requested it, and (EConflict) any other status.
+	ApproveAuthority(ctx context.Context, id, approver int64) (*Authority, error)
+	// RevokeAuthority moves requested or approved → revoked.
+	RevokeAuthority(ctx context.Context, id, by int64, reason string) (*Authority, error)
+
+	CreateAgreement(ctx context.Context, a *Agreement) error
+	AgreementByID(ctx context.Context, id int64) (*Agreement, error)
+	ListAgreements(ctx context.Context) ([]*Agreement, error)
+}
+
+// EventStore keeps case data. Inserts are idempotent on the provenance content
+// hash and return how many rows were new. Every read takes a Grant, checks it,
+// and clips its SQL to it (selectors, window, area).
+type EventStore interface {
+	InsertContacts(ctx context.Context, rows []Contact) (int, error)
+	InsertPings(ctx context.Context, rows []Ping) (int, error)
+	InsertPlateReads(ctx context.Context, rows []PlateRead) (int, error)
+	InsertRecords(ctx context.Context, rows []Record) (int, error)
+
+	Contacts(ctx context.Context, g *Grant, q EventQuery) ([]Contact, error)
+	Pings(ctx context.Context, g *Grant, q EventQuery) ([]Ping, error)
+	PlateReads(ctx context.Context, g *Grant, q EventQuery) ([]PlateRead, error)
+	Records(ctx context.Context, g *Grant, q EventQuery) ([]Record, error)
+}
+
+// Store is everything a writ deployment keeps, in one database.
+type Store interface {
+	UserStore
+	CaseStore
+	AuthorityStore
+	EventStore
+	Close() error
+}
