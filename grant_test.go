@@ -1,0 +1,126 @@
+package writ
+
+import (
+	"testing"
+	"time"
+)
+
+func TestGrantCheck(t *testing.T) {
+	m := ClaimMinter()
+	if m == nil {
+		t.Fatal("ClaimMinter() = nil on first call")
+	}
+	if again := ClaimMinter(); again != nil {
+		t.Fatal("ClaimMinter() second call returned a minter; the capability must be claimable once")
+	}
+	now := time.Now()
+	g := m.Mint(GrantSpec{UserID: 1, CaseID: 2, AuthorityID: 3, Category: CatComms,
+		Selectors: []Selector{{SelPhone, "+15550000001"}}, From: now.Add(-time.Hour), To: now,
+		Purpose: "test purpose", IssuedAt: now, ExpiresAt: now.Add(time.Minute)})
+	tests := []struct {
+		name string
+		g    *Grant
+		cat  Category
+		rule string
+	}{
+		{"valid", g, CatComms, ""},
+		{"nil", nil, CatComms, "grant_required"},
+		{"zero value", &Grant{}, CatComms, "grant_forged"},
+		{"wrong category", g, CatLocation, "grant_category"},
+		{"copied and altered", func() *Grant { c := *g; c.selectors = []Selector{{SelPhone, "+15550000009"}}; return &c }(), CatComms, "grant_forged"},
+		{"expired", m.Mint(GrantSpec{Category: CatComms, IssuedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Second)}), CatComms, "grant_expired"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.g.Check(tt.cat)
+			if got := ErrorRule(err); got != tt.rule {
+				t.Errorf("Check(%s) rule = %q (%v), want %q", tt.cat, got, err, tt.rule)
+			}
+		})
+	}
+}
+
+func TestGrantClip(t *testing.T) {
+	m := minterForTest(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := m.Mint(GrantSpec{Category: CatComms, Selectors: []Selector{{SelPhone, "+1"}, {SelPhone, "+2"}},
+		From: t0, To: t0.Add(10 * time.Hour), ExpiresAt: t0.Add(time.Hour)})
+	tests := []struct {
+		name     string
+		q        EventQuery
+		values   []string
+		from, to time.Time
+		ok       bool
+	}{
+		{"all", EventQuery{}, []string{"+1", "+2"}, t0, t0.Add(10 * time.Hour), true},
+		{"narrower", EventQuery{Selectors: []string{"+2"}, From: t0.Add(time.Hour), To: t0.Add(2 * time.Hour)}, []string{"+2"}, t0.Add(time.Hour), t0.Add(2 * time.Hour), true},
+		{"wider window is clipped", EventQuery{From: t0.Add(-time.Hour), To: t0.Add(99 * time.Hour)}, []string{"+1", "+2"}, t0, t0.Add(10 * time.Hour), true},
+		{"unnamed selector dropped", EventQuery{Selectors: []string{"+3"}}, nil, t0, t0.Add(10 * time.Hour), false},
+		{"empty window", EventQuery{From: t0.Add(20 * time.Hour)}, []string{"+1", "+2"}, t0.Add(20 * time.Hour), t0.Add(10 * time.Hour), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values, from, to, _, ok := g.Clip(tt.q)
+			if ok != tt.ok || !from.Equal(tt.from) || !to.Equal(tt.to) || len(values) != len(tt.values) {
+				t.Fatalf("Clip(%+v) = %v, %v, %v, ok=%v; want %v, %v, %v, ok=%v", tt.q, values, from, to, ok, tt.values, tt.from, tt.to, tt.ok)
+			}
+			for i := range values {
+				if values[i] != tt.values[i] {
+					t.Errorf("Clip values[%d] = %q, want %q", i, values[i], tt.values[i])
+				}
+			}
+		})
+	}
+}
+
+// minterForTest gives tests in this package a minter whether or not
+// TestGrantCheck already claimed it.
+func minterForTest(t *testing.T) *Minter {
+	t.Helper()
+	if m := ClaimMinter(); m != nil {
+		return m
+	}
+	return &Minter{key: sealKey}
+}
+
+func TestPolygon(t *testing.T) {
+	sq := Polygon{{0, 0}, {0, 10}, {10, 10}, {10, 0}}
+	tests := []struct {
+		q    Point
+		want bool
+	}{{Point{5, 5}, true}, {Point{-1, 5}, false}, {Point{5, 11}, false}, {Point{9.99, 0.01}, true}}
+	for _, tt := range tests {
+		if got := sq.Contains(tt.q); got != tt.want {
+			t.Errorf("Contains(%v) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	inner := Polygon{{1, 1}, {1, 2}, {2, 2}, {2, 1}}
+	crossing := Polygon{{5, 5}, {5, 15}, {6, 15}, {6, 5}}
+	if !inner.Within(sq) || crossing.Within(sq) || sq.Within(inner) {
+		t.Errorf("Within: inner=%v crossing=%v outer-in-inner=%v; want true, false, false",
+			inner.Within(sq), crossing.Within(sq), sq.Within(inner))
+	}
+}
+
+func TestNormalizeSelector(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"phone:+1 (555) 000-0001", "phone:+15550000001", true},
+		{"phone:5550000001", "", false},
+		{"phone:+0123", "", false},
+		{"plate:ab-123 c", "plate:AB123C", true},
+		{"subject:12", "subject:12", true},
+		{"subject:012", "", false},
+		{"device:", "", false},
+		{"race:x", "", false},
+		{"nokind", "", false},
+	}
+	for _, tt := range tests {
+		s, err := ParseSelector(tt.in)
+		if (err == nil) != tt.ok || (tt.ok && s.String() != tt.want) {
+			t.Errorf("ParseSelector(%q) = %v, %v; want %q ok=%v", tt.in, s, err, tt.want, tt.ok)
+		}
+	}
+}
