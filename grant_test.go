@@ -121,3 +121,23 @@ func TestNormalizeSelector(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseSelector(f *testing.F) {
+	for _, s := range []string{"phone:+15550000001", "plate:ab 12", "subject:7", "device:x", ":", "phone:+", "plate:ÄÖ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseSelector(in)
+		if err != nil {
+			if ErrorKind(err) != EInvalid {
+				t.Fatalf("ParseSelector(%q) error kind = %s, want invalid", in, ErrorKind(err))
+			}
+			return
+		}
+		// Normal form is a fixed point.
+		again, err := NormalizeSelector(s)
+		if err != nil || again != s {
+			t.Fatalf("NormalizeSelector(%v) = %v, %v; want itself", s, again, err)
+		}
+	})
+}
