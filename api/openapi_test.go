@@ -1,0 +1,53 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestOpenAPICoversRoutes checks that every registered route is described,
+// and that the document describes no route that does not exist.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+		t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	s := NewServer(Config{})
+	registered := map[string]bool{}
+	for _, route := range s.Routes() {
+		method, path, _ := strings.Cut(route, " ")
+		registered[route] = true
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %q is not in openapi.json", route)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if route := strings.ToUpper(method) + " " + path; !registered[route] {
+				t.Errorf("openapi.json describes %q, which is not a route", route)
+			}
+		}
+	}
+}
+
+func TestServeOpenAPI(t *testing.T) {
+	e := newSQLiteEnv(t)
+	resp, err := e.hs.Client().Get(e.hs.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !json.Valid(body) || len(body) != len(OpenAPI()) {
+		t.Errorf("GET /api/openapi.json = %d, %d bytes, want 200 and the embedded document", resp.StatusCode, len(body))
+	}
+}
