@@ -1,6 +1,7 @@
 -- writ_in_polygon, exact. PostgreSQL's polygon @> point compares with a
--- tolerance of 1e-6 (FPeq), so it took in points up to ~10 cm outside an
--- area, and PostgreSQL and SQLite answered differently near edges. This is
+-- tolerance (EPSILON 1e-6 in its geometric comparisons), so it took in
+-- points up to about 1.5 m outside an area (1.3e-5 degrees, measured), and
+-- PostgreSQL and SQLite answered differently near edges. This is
 -- the even-odd ray cast of writ.Polygon.Contains (which SQLite calls), with
 -- the same floating-point operations in the same order, so every store
 -- returns the same rows and the area test means what the grant says.
