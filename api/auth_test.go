@@ -9,15 +9,24 @@ import (
 	"testing"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/scope"
 )
 
 func TestSessionCookie(t *testing.T) {
 	e := newSQLiteEnv(t)
-	for _, secure := range []bool{false, true} {
-		t.Run(fmt.Sprintf("secure=%v", secure), func(t *testing.T) {
-			e.srv.cfg.Secure = secure
-			defer func() { e.srv.cfg.Secure = false }()
-			resp := e.browser().login("admin")
+	// Behind a TLS proxy: Secure set by configuration, over plain HTTP.
+	behindProxy := httptest.NewServer(NewServer(Config{Store: e.db, Gate: scope.New(e.db, e.log), Audit: e.log,
+		Logger: e.srv.log, Secure: true}))
+	defer behindProxy.Close()
+	for _, tt := range []struct {
+		name   string
+		base   string
+		secure bool
+	}{{"plain", e.hs.URL, false}, {"secure", behindProxy.URL, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := e.browser()
+			b.base = tt.base
+			resp := b.login("admin")
 			var ck *http.Cookie
 			for _, c := range resp.Cookies() {
 				if c.Name == CookieName {
@@ -27,8 +36,8 @@ func TestSessionCookie(t *testing.T) {
 			if ck == nil {
 				t.Fatalf("login set cookies %v, want %s", resp.Header["Set-Cookie"], CookieName)
 			}
-			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Secure != secure || len(ck.Value) < 43 {
-				t.Errorf("cookie = %q, want HttpOnly, SameSite=Strict, Path=/, Secure=%v, a 32-byte secret", resp.Header.Get("Set-Cookie"), secure)
+			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.Secure != tt.secure || len(ck.Value) < 43 {
+				t.Errorf("cookie = %q, want HttpOnly, SameSite=Strict, Path=/, Secure=%v, a 32-byte secret", resp.Header.Get("Set-Cookie"), tt.secure)
 			}
 		})
 	}
