@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/writhq/writ/audit"
+	"github.com/writhq/writ/postgres"
+	"github.com/writhq/writ/scope"
+	"github.com/writhq/writ/sqlite"
+	"github.com/writhq/writ/sqlstore"
+)
+
+// localFlags locate the data directory and the database of a local command.
+type localFlags struct {
+	data string
+	db   string
+}
+
+func (l *localFlags) register(fs *flag.FlagSet, e *env) {
+	fs.StringVar(&l.data, "data", envOr(e, "WRIT_DATA", "writ-data"),
+		"data directory: SQLite database and audit keys ($WRIT_DATA)")
+	fs.StringVar(&l.db, "db", e.getenv("WRIT_DB"),
+		"database: empty for SQLite in the data directory, or a postgres:// URL ($WRIT_DB)")
+}
+
+func envOr(e *env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// system is an opened deployment: store, audit log and gate.
+type system struct {
+	store *sqlstore.DB
+	log   *audit.Log
+	gate  *scope.Gate
+}
+
+func (s *system) Close() error {
+	err := s.log.Close()
+	return errors.Join(err, s.store.Close())
+}
+
+func (l *localFlags) openStore(ctx context.Context) (*sqlstore.DB, error) {
+	if strings.HasPrefix(l.db, "postgres://") || strings.HasPrefix(l.db, "postgresql://") {
+		return postgres.Open(ctx, l.db)
+	}
+	if l.db != "" {
+		return nil, usageErr("--db %q: want empty (SQLite in the data directory) or a postgres:// URL", l.db)
+	}
+	return sqlite.Open(ctx, filepath.Join(l.data, "writ.db"))
+}
+
+// open opens an initialised data directory.
+func (l *localFlags) open(ctx context.Context) (*system, error) {
+	if _, err := os.Stat(filepath.Join(l.data, audit.SignerKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s is not an initialised writ data directory; run 'writ init --data %s' first (or 'writ demo')", l.data, l.data)
+	}
+	store, err := l.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log, err := audit.Open(ctx, store, l.data)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return &system{store: store, log: log, gate: scope.New(store, log)}, nil
+}
