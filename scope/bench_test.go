@@ -22,19 +22,27 @@ import (
 // authorizations per second and per-call latency percentiles. Run with
 //
 //	go test -run '^$' -bench Authorize -benchtime 20000x ./scope
+//
+// "concurrent" has 64 callers per core, as on a busy server (throughput);
+// "single" has one caller (latency of one decision on an idle system).
 func BenchmarkAuthorize(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) {
-		db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "writ.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		benchAuthorize(b, db)
-	})
-	b.Run("postgres", func(b *testing.B) { benchAuthorize(b, postgres.OpenTest(b)) })
+	for _, mode := range []struct {
+		name        string
+		parallelism int
+	}{{"concurrent", 64}, {"single", 0}} {
+		b.Run("sqlite/"+mode.name, func(b *testing.B) {
+			db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "writ.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			benchAuthorize(b, db, mode.parallelism)
+		})
+		b.Run("postgres/"+mode.name, func(b *testing.B) { benchAuthorize(b, postgres.OpenTest(b), mode.parallelism) })
+	}
 }
 
-func benchAuthorize(b *testing.B, db *sqlstore.DB) {
+func benchAuthorize(b *testing.B, db *sqlstore.DB, parallelism int) {
 	ctx := context.Background()
 	dir := b.TempDir()
 	if err := audit.Init(dir, "bench"); err != nil {
@@ -51,12 +59,9 @@ func benchAuthorize(b *testing.B, db *sqlstore.DB) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	b.ReportAllocs()
-	b.SetParallelism(64) // many concurrent callers, as on a busy server
-	start := time.Now()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
+	loop := func(next func() bool) {
 		var mine []time.Duration
-		for pb.Next() {
+		for next() {
 			t := time.Now()
 			g, err := gate.Authorize(ctx, req)
 			if err != nil || g == nil {
@@ -68,7 +73,16 @@ func benchAuthorize(b *testing.B, db *sqlstore.DB) {
 		mu.Lock()
 		lat = append(lat, mine...)
 		mu.Unlock()
-	})
+	}
+	start := time.Now()
+	b.ResetTimer()
+	if parallelism > 0 {
+		b.SetParallelism(parallelism)
+		b.RunParallel(func(pb *testing.PB) { loop(pb.Next) })
+	} else {
+		i := 0
+		loop(func() bool { i++; return i <= b.N })
+	}
 	elapsed := time.Since(start)
 	b.StopTimer()
 	slices.Sort(lat)

@@ -17,32 +17,43 @@ const authorityCols = `id, case_id, kind, issuing_body, reference, issued_at, ex
 	revoke_reason, created_at`
 
 func scanAuthority(s scanner) (*writ.Authority, error) {
+	a, dest, finish := authorityDest()
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return a, finish()
+}
+
+// authorityDest returns scan destinations for authorityCols and a function
+// that decodes them into the authority once scanned, so queries that select
+// more than an authority (GateFacts) can share the decoding.
+func authorityDest() (*writ.Authority, []any, func() error) {
 	var a writ.Authority
 	var issued, expires, wstart, wend, created int64
 	var cats, sels, area string
 	var approvedBy, approvedAt, revokedBy, revokedAt sql.NullInt64
-	err := s.Scan(&a.ID, &a.CaseID, &a.Kind, &a.IssuingBody, &a.Reference, &issued, &expires, &cats, &sels,
+	dest := []any{&a.ID, &a.CaseID, &a.Kind, &a.IssuingBody, &a.Reference, &issued, &expires, &cats, &sels,
 		&wstart, &wend, &area, &a.Status, &a.RequestedBy, &approvedBy, &approvedAt, &revokedBy, &revokedAt,
-		&a.RevokeReason, &created)
-	if err != nil {
-		return nil, err
-	}
-	a.IssuedAt, a.ExpiresAt = fromMicros(issued), fromMicros(expires)
-	a.WindowStart, a.WindowEnd, a.CreatedAt = fromMicros(wstart), fromMicros(wend), fromMicros(created)
-	a.ApprovedBy, a.RevokedBy = approvedBy.Int64, revokedBy.Int64
-	a.ApprovedAt, a.RevokedAt = optTime(approvedAt), optTime(revokedAt)
-	if err := json.Unmarshal([]byte(cats), &a.Categories); err != nil {
-		return nil, fmt.Errorf("authority %d categories: %w", a.ID, err)
-	}
-	if err := json.Unmarshal([]byte(sels), &a.Selectors); err != nil {
-		return nil, fmt.Errorf("authority %d selectors: %w", a.ID, err)
-	}
-	if area != "" {
-		if err := json.Unmarshal([]byte(area), &a.Area); err != nil {
-			return nil, fmt.Errorf("authority %d area: %w", a.ID, err)
+		&a.RevokeReason, &created}
+	finish := func() error {
+		a.IssuedAt, a.ExpiresAt = fromMicros(issued), fromMicros(expires)
+		a.WindowStart, a.WindowEnd, a.CreatedAt = fromMicros(wstart), fromMicros(wend), fromMicros(created)
+		a.ApprovedBy, a.RevokedBy = approvedBy.Int64, revokedBy.Int64
+		a.ApprovedAt, a.RevokedAt = optTime(approvedAt), optTime(revokedAt)
+		if err := json.Unmarshal([]byte(cats), &a.Categories); err != nil {
+			return fmt.Errorf("authority %d categories: %w", a.ID, err)
 		}
+		if err := json.Unmarshal([]byte(sels), &a.Selectors); err != nil {
+			return fmt.Errorf("authority %d selectors: %w", a.ID, err)
+		}
+		if area != "" {
+			if err := json.Unmarshal([]byte(area), &a.Area); err != nil {
+				return fmt.Errorf("authority %d area: %w", a.ID, err)
+			}
+		}
+		return nil
 	}
-	return &a, nil
+	return &a, dest, finish
 }
 
 func optTime(v sql.NullInt64) *time.Time {

@@ -30,6 +30,7 @@ type DB struct {
 	w, r    *sql.DB
 	dialect *Dialect
 	log     *slog.Logger
+	gate    gateStmt
 }
 
 // New wraps open database handles and migrates the schema to the latest version.
@@ -44,6 +45,9 @@ func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.gate.stmt != nil {
+		db.gate.stmt.Close()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
