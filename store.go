@@ -14,6 +14,9 @@ type UserStore interface {
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByTokenHash(ctx context.Context, hash []byte) (*Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteUserSessions ends every session and API token of a user except
+	// the one whose hash is keep (nil: none), and says how many it ended.
+	DeleteUserSessions(ctx context.Context, userID int64, keep []byte) (int, error)
 	ListAPITokens(ctx context.Context, userID int64) ([]*Session, error)
 	TouchSession(ctx context.Context, hash []byte) error
 }

@@ -249,7 +249,8 @@ func TestTokens(t *testing.T) {
 func TestChangePassword(t *testing.T) {
 	e := newSQLiteEnv(t)
 	ctx := context.Background()
-	_, ivy := e.user("ivy", writ.RoleInvestigator)
+	u, ivy := e.user("ivy", writ.RoleInvestigator)
+	laptop := e.login("ivy") // another session, perhaps the stolen one
 	wantErr(t, "wrong current password", ivy.ChangePassword(ctx, "not my password", "a brand new password"), writ.EForbidden, "password")
 	wantErr(t, "short new password", ivy.ChangePassword(ctx, testPassword, "short"), writ.EInvalid, "")
 	if err := ivy.ChangePassword(ctx, testPassword, "a brand new password"); err != nil {
@@ -260,6 +261,19 @@ func TestChangePassword(t *testing.T) {
 	if _, err := e.client().Login(ctx, "ivy", "a brand new password", ""); err != nil {
 		t.Errorf("login with the new password: %v", err)
 	}
+	if _, err := ivy.Me(ctx); err != nil {
+		t.Errorf("the session that changed the password was ended: %v", err)
+	}
+	_, err = laptop.Me(ctx)
+	wantErr(t, "another session after a password change", err, writ.EUnauthorized, "")
+
+	// An admin's reset ends every session the user had.
+	newPW := "reset by the admin 1"
+	if _, err := e.admin.UpdateUser(ctx, u.ID, UserPatch{Password: &newPW}); err != nil {
+		t.Fatalf("UpdateUser(reset): %v", err)
+	}
+	_, err = ivy.Me(ctx)
+	wantErr(t, "a session after an admin reset", err, writ.EUnauthorized, "")
 }
 
 func TestHeadersAndBodies(t *testing.T) {

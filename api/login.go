@@ -143,7 +143,11 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	_, err = s.store.UpdateUser(r.Context(), c.user.ID, writ.UserUpdate{PasswordHash: &hash})
-	if err := s.audited(r, c.user, writ.AuditEntry{Action: "user.password", Reason: "own password changed"}, err, nil); err != nil {
+	if err == nil {
+		// Other sessions and tokens may be the reason for the change: end them.
+		_, err = s.store.DeleteUserSessions(r.Context(), c.user.ID, c.hash)
+	}
+	if err := s.audited(r, c.user, writ.AuditEntry{Action: "user.password", Reason: "own password changed; other sessions ended"}, err, nil); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -112,6 +112,11 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request, c *cal
 		return writ.Errorf(writ.EInvalid, "nothing to change")
 	}
 	u, err := s.store.UpdateUser(r.Context(), id, upd)
+	if err == nil && (upd.PasswordHash != nil || (upd.Active != nil && !*upd.Active)) {
+		// A reset or deactivation ends every session and token the user had.
+		_, err = s.store.DeleteUserSessions(r.Context(), id, nil)
+		changes = append(changes, "sessions ended")
+	}
 	entry.Reason = fmt.Sprintf("user %d: %s", id, strings.Join(changes, ", "))
 	if err := s.audited(r, c.user, entry, err, nil); err != nil {
 		return err

@@ -226,6 +226,24 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	})
 }
 
+// DeleteUserSessions ends all of a user's sessions and tokens but keep: after
+// a password change or reset, a stolen session must not outlive it.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep []byte) (int, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if keep == nil {
+			keep = []byte{}
+		}
+		res, err := tx.ExecContext(ctx, db.q(`DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`), userID, keep)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // ListAPITokens returns the user's API tokens (not browser sessions), oldest first.
 func (db *DB) ListAPITokens(ctx context.Context, userID int64) ([]*writ.Session, error) {
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+sessionCols+` FROM sessions

@@ -176,6 +176,22 @@ func testSessions(t *testing.T, f *fixture) {
 			t.Errorf("ListAPITokens(lead) after delete = %v, want [ingest]", names(got))
 		}
 	})
+	t.Run("delete all of a user's but one", func(t *testing.T) {
+		// lead still has browser, api2 and the expired session.
+		n, err := db.DeleteUserSessions(ctx, f.lead.ID, browser.TokenHash)
+		if err != nil || n != 2 {
+			t.Fatalf("DeleteUserSessions(lead, keep browser) = %d, %v; want 2 (api2 and the expired one)", n, err)
+		}
+		if _, err := db.SessionByTokenHash(ctx, browser.TokenHash); err != nil {
+			t.Errorf("kept session is gone: %v", err)
+		}
+		if _, err := db.SessionByTokenHash(ctx, other.TokenHash); err != nil {
+			t.Errorf("another user's session is gone: %v", err)
+		}
+		if n, err := db.DeleteUserSessions(ctx, f.lead.ID, nil); err != nil || n != 1 {
+			t.Errorf("DeleteUserSessions(lead, keep none) = %d, %v; want 1", n, err)
+		}
+	})
 }
 
 func sameSession(a, b *writ.Session) bool {
