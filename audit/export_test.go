@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,6 +93,9 @@ func TestExport(t *testing.T) {
 				ls[entryLine(5)], ls[entryLine(9)] = ls[entryLine(9)], ls[entryLine(5)]
 				return ls
 			}, 5},
+			{"duplicate an entry", func(ls []string) []string {
+				return slices.Insert(ls, entryLine(17)+1, ls[entryLine(17)])
+			}, 17},
 			{"drop a checkpoint", func(ls []string) []string {
 				return append(ls[:entryLine(17)+1], ls[entryLine(17)+2:]...)
 			}, 17},

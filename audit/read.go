@@ -51,7 +51,9 @@ func (l *Log) Entries(ctx context.Context, f writ.AuditFilter) ([]writ.AuditEntr
 	}
 	var out []writ.AuditEntry
 	for lo := max(f.From, 0); lo < size && len(out) < limit; lo += verifyPage {
+		n := 0
 		err := l.store.ReadAuditEntries(ctx, lo, min(lo+verifyPage, size), func(idx int64, data []byte) error {
+			n++
 			if len(out) >= limit {
 				return nil
 			}
@@ -66,6 +68,9 @@ func (l *Log) Entries(ctx context.Context, f writ.AuditFilter) ([]writ.AuditEntr
 		})
 		if err != nil {
 			return nil, err
+		}
+		if n == 0 {
+			break // a gap of a whole page: only tampering makes one; Verify says where
 		}
 	}
 	return out, nil
