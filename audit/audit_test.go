@@ -269,7 +269,7 @@ func TestKeys(t *testing.T) {
 	if after := readFile(t, filepath.Join(dir, audit.SignerKeyFile)); after != before {
 		t.Errorf("Init(existing dir) changed the signing key")
 	}
-	for _, name := range []string{"", "has space", "a+b"} {
+	for _, name := range []string{"", "has space", "a+b", "no\u00a0break"} {
 		if err := audit.Init(t.TempDir(), name); writ.ErrorKind(err) != writ.EInvalid {
 			t.Errorf("Init(dir, %q) = %v, want invalid", name, err)
 		}

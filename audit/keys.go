@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/writhq/writ"
 	"golang.org/x/mod/sumdb/note"
@@ -36,7 +38,7 @@ type keys struct {
 // to overwrite existing keys: losing them makes the log unverifiable and its
 // commitments unopenable.
 func Init(dir, name string) error {
-	if name == "" || strings.ContainsAny(name, "+ \t\r\n") {
+	if name == "" || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsSpace) >= 0 || strings.Contains(name, "+") {
 		return writ.Errorf(writ.EInvalid, "audit key name %q: want a non-empty name without spaces or '+', e.g. writ.example.org/audit", name)
 	}
 	for _, f := range []string{SignerKeyFile, VerifierKeyFile, CommitKeyFile} {
