@@ -105,7 +105,7 @@ func auditProveCmd() *command {
 func auditExportCmd() *command {
 	return &command{name: "export", summary: "write the whole log, with checkpoints, for an outside verifier",
 		usage: "[--data DIR] [--db URL] [-o FILE]",
-		help:  "The format is documented in docs/audit.md; check it with 'writ-verify --key writ-audit.pub FILE'.",
+		help:  "The format is documented in docs/audit.md; check it with 'writ-verify --key DATA/audit.pub FILE'.",
 		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 			var l localFlags
 			l.register(fs, e)
