@@ -185,18 +185,48 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("audit export = exit %d, %q", code, errs)
 	}
 
-	// Tamper with entry 5 directly in the database.
-	store, err := l.openStore(context.Background())
+	tamperVerify(t, c, l, data)
+}
+
+// tamperVerify edits the audit log directly in copies of the database (change,
+// delete, insert, reorder) and checks that 'writ audit verify' fails naming
+// the first bad entry.
+func tamperVerify(t *testing.T, c *cli, l *localFlags, data string) {
+	orig, err := os.ReadFile(filepath.Join(data, "writ.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Writer().Exec(`UPDATE audit_entries SET data = replace(data, '"decision":"', '"decision":"x') WHERE idx = 5`); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		sql  []string
+		want string
+	}{
+		{"change", []string{`UPDATE audit_entries SET data = replace(data, '"decision":"', '"decision":"x') WHERE idx = 5`}, "entry 5"},
+		{"delete", []string{`DELETE FROM audit_entries WHERE idx = 7`}, "entry 7"},
+		{"insert", []string{`INSERT INTO audit_entries (idx, data) SELECT max(idx) + 1, data FROM audit_entries`}, "entry "},
+		{"reorder", []string{`UPDATE audit_entries SET idx = -1 WHERE idx = 3`, `UPDATE audit_entries SET idx = 3 WHERE idx = 4`,
+			`UPDATE audit_entries SET idx = 4 WHERE idx = -1`}, "entry 3"},
 	}
-	store.Close()
-	code, _, errs = c.run("", "audit", "verify", "--data", data)
-	if code != 1 || !strings.Contains(errs, "FAILED") || !strings.Contains(errs, "entry 5") {
-		t.Errorf("audit verify after tampering = exit %d, %q; want 1 naming entry 5", code, errs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(data, "writ.db"), orig, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			store, err := l.openStore(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range tt.sql {
+				if _, err := store.Writer().Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			store.Close()
+			code, _, errs := c.run("", "audit", "verify", "--data", data)
+			if code != 1 || !strings.Contains(errs, "FAILED") || !strings.Contains(errs, tt.want) {
+				t.Errorf("audit verify after %s = exit %d, %q; want 1 naming %q", tt.name, code, errs, tt.want)
+			}
+		})
 	}
 }
 
