@@ -1,15 +1,18 @@
 package writ
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Provenance says where a fact came from and under what legal basis it is held.
 type Provenance struct {
 	Dataset     string `json:"dataset"`
 	Source      string `json:"source"`       // file path or stream name
 	Offset      int64  `json:"offset"`       // line number (files) or stream sequence
-	ContentHash string `json:"content_hash"` // hex SHA-256 of the source row; unique per table
-	Batch       string `json:"batch"`
-	BasisKind   string `json:"basis_kind"` // "authority" or "agreement"
+	ContentHash string `json:"content_hash"` // hex SHA-256 of the source row as read
+	Batch       string `json:"batch"`        // ingest batch id (see Batch)
+	BasisKind   string `json:"basis_kind"`   // "authority" or "agreement"
 	BasisID     int64  `json:"basis_id"`
 }
 
@@ -47,14 +50,39 @@ type PlateRead struct {
 	Prov   Provenance `json:"provenance"`
 }
 
-// Record is a row from a records source, linked to a case subject.
+// Record is a row from a records source (a registry, a broker's file) about
+// one entity. Ingestion stores it unlinked (SubjectID zero); resolution links
+// it to a case subject later, and only linked records are readable under a
+// grant.
 type Record struct {
 	ID         int64             `json:"id"`
-	SubjectID  int64             `json:"subject_id"`
+	Entity     Entity            `json:"entity"`
+	RecordID   string            `json:"record_id,omitempty"` // the source's own key
+	SubjectID  int64             `json:"subject_id,omitempty"`
 	ObservedAt time.Time         `json:"observed_at"`
 	Fields     map[string]string `json:"fields"`
-	Prov       Provenance        `json:"provenance"`
+	// Protected holds the protected attributes (DESIGN.md invariant 4) apart
+	// from Fields, so that code filtering on Fields cannot reach them.
+	Protected map[string]string `json:"protected,omitempty"`
+	Prov      Provenance        `json:"provenance"`
 }
+
+// Entity is what a record is about.
+type Entity string
+
+const (
+	EntityPerson  Entity = "Person"
+	EntityVehicle Entity = "Vehicle"
+	EntityPhone   Entity = "Phone"
+	EntityAddress Entity = "Address"
+	EntityCompany Entity = "Company"
+)
+
+// Entities lists every entity kind.
+var Entities = []Entity{EntityPerson, EntityVehicle, EntityPhone, EntityAddress, EntityCompany}
+
+// Valid reports whether e is a known entity kind.
+func (e Entity) Valid() bool { return slices.Contains(Entities, e) }
 
 // EventQuery narrows a read below its grant. The store intersects it with the
 // grant: it can only narrow, never widen.

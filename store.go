@@ -54,9 +54,11 @@ type AuthorityStore interface {
 	ListAgreements(ctx context.Context) ([]*Agreement, error)
 }
 
-// EventStore keeps case data. Inserts are idempotent on the provenance content
-// hash and return how many rows were new. Every read takes a Grant, checks it,
-// and clips its SQL to it (selectors, window, area).
+// EventStore keeps case data. Each Insert call is one batch keyed by its
+// rows' content hashes: inserting the same rows again stores nothing, and a
+// row repeated within one call is stored once. They return how many rows were
+// new. (Ingestion uses IngestStore.CommitBatch.) Every read takes a Grant,
+// checks it, and clips its SQL to it (selectors, window, area).
 type EventStore interface {
 	InsertContacts(ctx context.Context, rows []Contact) (int, error)
 	InsertPings(ctx context.Context, rows []Ping) (int, error)
@@ -69,11 +71,29 @@ type EventStore interface {
 	Records(ctx context.Context, g *Grant, q EventQuery) ([]Record, error)
 }
 
+// IngestStore commits ingested batches at most once each, with their
+// quarantined rows, and keeps the high-water marks of streams.
+type IngestStore interface {
+	// CommitBatch writes the batch's rows, its quarantined rows and its
+	// marker in one transaction. If the marker exists it writes nothing and
+	// reports Committed false.
+	CommitBatch(ctx context.Context, b *Batch) (BatchResult, error)
+	// Batches lists the committed batches of a source key, by number.
+	Batches(ctx context.Context, sourceKey string) ([]BatchInfo, error)
+	// StreamMark returns the last committed sequence of a stream (0: none).
+	StreamMark(ctx context.Context, stream string) (int64, error)
+	// Quarantined lists quarantined rows in id order.
+	Quarantined(ctx context.Context, f QuarantineFilter) ([]QuarantinedRow, error)
+	// DatasetFields lists a records dataset's fields and which are protected.
+	DatasetFields(ctx context.Context, dataset string) ([]FieldSchema, error)
+}
+
 // Store is everything a writ deployment keeps, in one database.
 type Store interface {
 	UserStore
 	CaseStore
 	AuthorityStore
 	EventStore
+	IngestStore
 	Close() error
 }

@@ -41,124 +41,25 @@ func checkProv(table string, i int, p writ.Provenance) error {
 	return nil
 }
 
-// insertRows inserts n rows into table in one transaction, as multi-row
-// INSERTs that skip rows whose content hash is already stored, and returns
-// how many rows were new. args appends row i's values to dst.
-func (db *DB) insertRows(ctx context.Context, table, cols string, n int, args func(dst []any, i int) []any) (int, error) {
-	if n == 0 {
-		return 0, nil
-	}
-	ncols := strings.Count(cols, ",") + 1
-	per := maxParams / ncols
-	row := "(" + strings.Repeat("?, ", ncols-1) + "?)"
-	head := "INSERT INTO " + table + " (" + cols + ") VALUES "
-	const tail = " ON CONFLICT (content_hash) DO NOTHING"
-	var added int
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		added = 0
-		buf := make([]any, 0, min(n, per)*ncols)
-		for start := 0; start < n; start += per {
-			end := min(n, start+per)
-			buf = buf[:0]
-			for i := start; i < end; i++ {
-				buf = args(buf, i)
-			}
-			q := head + strings.Repeat(row+", ", end-start-1) + row + tail
-			res, err := tx.ExecContext(ctx, db.q(q), buf...)
-			if err != nil {
-				return fmt.Errorf("insert %s: %w", table, err)
-			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			added += int(k)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return added, nil
-}
-
-// InsertContacts stores communication metadata, skipping rows already stored.
+// InsertContacts stores communication metadata as one batch (see insertOwn).
 func (db *DB) InsertContacts(ctx context.Context, rows []writ.Contact) (int, error) {
-	for i, r := range rows {
-		if r.Caller == "" || r.Callee == "" {
-			return 0, writ.Errorf(writ.EInvalid, "contacts row %d needs a caller and a callee", i)
-		}
-		if err := checkProv("contacts", i, r.Prov); err != nil {
-			return 0, err
-		}
-	}
-	return db.insertRows(ctx, "contacts", `caller, callee, started_at, duration_s, type, `+provCols, len(rows),
-		func(dst []any, i int) []any {
-			r := &rows[i]
-			return provArgs(append(dst, r.Caller, r.Callee, micros(r.StartedAt), r.DurationSec, r.Type), r.Prov)
-		})
+	return db.insertOwn(ctx, writ.DataContacts, &writ.Batch{Contacts: rows})
 }
 
-// InsertPings stores device location fixes, skipping rows already stored.
+// InsertPings stores device location fixes as one batch (see insertOwn).
 func (db *DB) InsertPings(ctx context.Context, rows []writ.Ping) (int, error) {
-	for i, r := range rows {
-		if r.Device == "" {
-			return 0, writ.Errorf(writ.EInvalid, "pings row %d needs a device", i)
-		}
-		if err := checkProv("pings", i, r.Prov); err != nil {
-			return 0, err
-		}
-	}
-	return db.insertRows(ctx, "pings", `device, at, lat, lon, accuracy_m, `+provCols, len(rows),
-		func(dst []any, i int) []any {
-			r := &rows[i]
-			return provArgs(append(dst, r.Device, micros(r.At), r.Lat, r.Lon, r.AccuracyM), r.Prov)
-		})
+	return db.insertOwn(ctx, writ.DataPings, &writ.Batch{Pings: rows})
 }
 
-// InsertPlateReads stores licence-plate reads, skipping rows already stored.
+// InsertPlateReads stores licence-plate reads as one batch (see insertOwn).
 func (db *DB) InsertPlateReads(ctx context.Context, rows []writ.PlateRead) (int, error) {
-	for i, r := range rows {
-		if r.Plate == "" {
-			return 0, writ.Errorf(writ.EInvalid, "plate_reads row %d needs a plate", i)
-		}
-		if err := checkProv("plate_reads", i, r.Prov); err != nil {
-			return 0, err
-		}
-	}
-	return db.insertRows(ctx, "plate_reads", `plate, camera, at, lat, lon, `+provCols, len(rows),
-		func(dst []any, i int) []any {
-			r := &rows[i]
-			return provArgs(append(dst, r.Plate, r.Camera, micros(r.At), r.Lat, r.Lon), r.Prov)
-		})
+	return db.insertOwn(ctx, writ.DataPlateReads, &writ.Batch{PlateReads: rows})
 }
 
-// InsertRecords stores records about subjects (Fields as a JSON object),
-// skipping rows already stored.
+// InsertRecords stores records (Fields and Protected as JSON objects) as one
+// batch (see insertOwn).
 func (db *DB) InsertRecords(ctx context.Context, rows []writ.Record) (int, error) {
-	fields := make([]string, len(rows))
-	for i, r := range rows {
-		if r.SubjectID <= 0 {
-			return 0, writ.Errorf(writ.EInvalid, "records row %d needs a subject", i)
-		}
-		if err := checkProv("records", i, r.Prov); err != nil {
-			return 0, err
-		}
-		f := r.Fields
-		if f == nil {
-			f = map[string]string{}
-		}
-		b, err := json.Marshal(f)
-		if err != nil {
-			return 0, writ.Errorf(writ.EInvalid, "records row %d fields: %v", i, err)
-		}
-		fields[i] = string(b)
-	}
-	return db.insertRows(ctx, "records", `subject_id, observed_at, fields, `+provCols, len(rows),
-		func(dst []any, i int) []any {
-			r := &rows[i]
-			return provArgs(append(dst, r.SubjectID, micros(r.ObservedAt), fields[i]), r.Prov)
-		})
+	return db.insertOwn(ctx, writ.DataRecords, &writ.Batch{Records: rows})
 }
 
 // eventTable says how reads of one kind of case data are clipped to a grant.
@@ -184,7 +85,7 @@ var (
 		cols:    `id, plate, camera, at, lat, lon, ` + provCols,
 		selCols: []string{"plate"}, timeCol: "at", geo: true}
 	recordsTable = eventTable{name: "records", category: writ.CatRecords,
-		cols:    `id, subject_id, observed_at, fields, ` + provCols,
+		cols:    `id, entity, record_id, subject_id, observed_at, fields, protected, ` + provCols,
 		selCols: []string{"subject_id"}, intSel: true, timeCol: "observed_at",
 		caseCond: "subject_id IN (SELECT id FROM subjects WHERE case_id = ?)"}
 )
@@ -340,19 +241,26 @@ func (db *DB) PlateReads(ctx context.Context, g *writ.Grant, q writ.EventQuery) 
 	})
 }
 
-// Records returns records of granted subjects that belong to the grant's
-// case, inside the grant's window.
+// Records returns records linked to granted subjects that belong to the
+// grant's case, inside the grant's window. Unlinked records (no subject)
+// are never returned.
 func (db *DB) Records(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]writ.Record, error) {
 	return readEvents(ctx, db, g, recordsTable, q, func(s scanner) (writ.Record, error) {
 		var r writ.Record
 		var at int64
-		var fields string
-		if err := s.Scan(append([]any{&r.ID, &r.SubjectID, &at, &fields}, provDest(&r.Prov)...)...); err != nil {
+		var entity, fields, protected string
+		var subject sql.NullInt64
+		if err := s.Scan(append([]any{&r.ID, &entity, &r.RecordID, &subject, &at, &fields, &protected}, provDest(&r.Prov)...)...); err != nil {
 			return r, err
 		}
-		r.ObservedAt = fromMicros(at)
+		r.Entity, r.SubjectID, r.ObservedAt = writ.Entity(entity), subject.Int64, fromMicros(at)
 		if err := json.Unmarshal([]byte(fields), &r.Fields); err != nil {
 			return r, fmt.Errorf("record %d fields: %w", r.ID, err)
+		}
+		if protected != "{}" {
+			if err := json.Unmarshal([]byte(protected), &r.Protected); err != nil {
+				return r, fmt.Errorf("record %d protected fields: %w", r.ID, err)
+			}
 		}
 		return r, nil
 	})

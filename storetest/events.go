@@ -62,12 +62,17 @@ func testInsertEvents(t *testing.T, f *fixture) {
 		wantInserted(t, "InsertContacts(5 new)", n, err, 5)
 		n, err = db.InsertContacts(ctx, rows)
 		wantInserted(t, "InsertContacts(same 5)", n, err, 0)
-		more := append(rows[2:], contact("c5", "+15550000003", "+15550000001", t0), contact("c6", "+15550000003", "+15550000001", t0))
+		// A call is one batch, keyed by its rows: other rows are another
+		// batch, even if some were stored before (ingest keys batches by
+		// the file's bytes and line numbers instead; see CommitBatch).
+		more := []writ.Contact{contact("c5", "+15550000003", "+15550000001", t0), contact("c6", "+15550000003", "+15550000001", t0)}
 		n, err = db.InsertContacts(ctx, more)
-		wantInserted(t, "InsertContacts(3 old, 2 new)", n, err, 2)
+		wantInserted(t, "InsertContacts(2 new)", n, err, 2)
 		dup := contact("c7", "+15550000003", "+15550000001", t0)
 		n, err = db.InsertContacts(ctx, []writ.Contact{dup, dup})
 		wantInserted(t, "InsertContacts(one new row twice)", n, err, 1)
+		n, err = db.InsertContacts(ctx, []writ.Contact{dup})
+		wantInserted(t, "InsertContacts(that row again)", n, err, 0)
 		n, err = db.InsertContacts(ctx, nil)
 		wantInserted(t, "InsertContacts(nil)", n, err, 0)
 		if got := count(t, db, "contacts"); got != 8 {
@@ -105,17 +110,31 @@ func testInsertEvents(t *testing.T, f *fixture) {
 		n, err = db.InsertPlateReads(ctx, reads)
 		wantInserted(t, "InsertPlateReads(same 2)", n, err, 0)
 		s := f.subject(t, f.c, "Jon Doe")
-		recs := []writ.Record{{SubjectID: s.ID, ObservedAt: t0, Fields: map[string]string{"name": "Jon"}, Prov: prov("d1")}}
+		recs := []writ.Record{{Entity: writ.EntityPerson, SubjectID: s.ID, ObservedAt: t0, Fields: map[string]string{"name": "Jon"}, Prov: prov("d1")},
+			{Entity: writ.EntityVehicle, RecordID: "V-1", ObservedAt: t0, Fields: map[string]string{"plate": "1ABC123"}, Prov: prov("d3")}}
 		n, err = db.InsertRecords(ctx, recs)
-		wantInserted(t, "InsertRecords(1 new)", n, err, 1)
+		wantInserted(t, "InsertRecords(2 new, one unlinked)", n, err, 2)
 		n, err = db.InsertRecords(ctx, recs)
-		wantInserted(t, "InsertRecords(same 1)", n, err, 0)
-		n, err = db.InsertRecords(ctx, []writ.Record{{SubjectID: 999, ObservedAt: t0, Prov: prov("d2")}})
-		if writ.ErrorKind(err) != writ.EInvalid || n != 0 {
-			t.Errorf("InsertRecords(subject 999) = %d, %v, want 0 and an invalid error", n, err)
+		wantInserted(t, "InsertRecords(same 2)", n, err, 0)
+		bad := []struct {
+			name string
+			r    writ.Record
+			kind string
+		}{
+			{"subject 999", writ.Record{Entity: writ.EntityPerson, SubjectID: 999, ObservedAt: t0, Prov: prov("d2")}, writ.EInvalid},
+			{"no entity", writ.Record{ObservedAt: t0, Prov: prov("d4")}, writ.EInvalid},
+			{"unknown entity", writ.Record{Entity: "Pet", ObservedAt: t0, Prov: prov("d5")}, writ.EInvalid},
+			{"field both protected and not", writ.Record{Entity: writ.EntityPerson, ObservedAt: t0, Prov: prov("d6"),
+				Fields: map[string]string{"religion": "x"}, Protected: map[string]string{"religion": "x"}}, writ.EInvalid},
 		}
-		if got := count(t, db, "records"); got != 1 {
-			t.Errorf("records stored = %d, want 1", got)
+		for _, tt := range bad {
+			n, err = db.InsertRecords(ctx, []writ.Record{tt.r})
+			if writ.ErrorKind(err) != tt.kind || n != 0 {
+				t.Errorf("InsertRecords(%s) = %d, %v, want 0 and kind %s", tt.name, n, err, tt.kind)
+			}
+		}
+		if got := count(t, db, "records"); got != 2 {
+			t.Errorf("records stored = %d, want 2", got)
 		}
 	})
 	t.Run("provenance required", func(t *testing.T) {
@@ -371,12 +390,15 @@ func testRecords(t *testing.T, f *fixture) {
 	s1, s2 := f.subject(t, f.c, "Jon Doe"), f.subject(t, f.c, "Ann Roe")
 	s3 := f.subject(t, other, "Kim Poe")
 	at := t0.Add(time.Hour)
+	person := writ.EntityPerson
 	rows := []writ.Record{
-		{SubjectID: s1.ID, ObservedAt: at, Fields: map[string]string{"name": "Jon Doe", "dob": "1980-02-29", "note": `"quoted" ü`}, Prov: prov("d1")},
-		{SubjectID: s2.ID, ObservedAt: at, Fields: map[string]string{"name": "Ann Roe"}, Prov: prov("d2")}, // not named
-		{SubjectID: s3.ID, ObservedAt: at, Fields: map[string]string{"name": "Kim Poe"}, Prov: prov("d3")}, // another case's subject
-		{SubjectID: s1.ID, ObservedAt: t0.Add(-2 * 24 * time.Hour), Prov: prov("d4")},                      // before the window
-		{SubjectID: s1.ID, ObservedAt: at.Add(time.Minute), Prov: prov("d5")},                              // no fields
+		{Entity: person, RecordID: "P-1", SubjectID: s1.ID, ObservedAt: at, Fields: map[string]string{"name": "Jon Doe", "dob": "1980-02-29", "note": `"quoted" ü`},
+			Protected: map[string]string{"religion": "none stated"}, Prov: prov("d1")},
+		{Entity: person, SubjectID: s2.ID, ObservedAt: at, Fields: map[string]string{"name": "Ann Roe"}, Prov: prov("d2")}, // not named
+		{Entity: person, SubjectID: s3.ID, ObservedAt: at, Fields: map[string]string{"name": "Kim Poe"}, Prov: prov("d3")}, // another case's subject
+		{Entity: person, SubjectID: s1.ID, ObservedAt: t0.Add(-2 * 24 * time.Hour), Prov: prov("d4")},                      // before the window
+		{Entity: person, SubjectID: s1.ID, ObservedAt: at.Add(time.Minute), Prov: prov("d5")},                              // no fields
+		{Entity: person, RecordID: "P-9", ObservedAt: at, Fields: map[string]string{"name": "Jon Doe"}, Prov: prov("d6")},  // unlinked
 	}
 	if _, err := db.InsertRecords(ctx, rows); err != nil {
 		t.Fatal(err)

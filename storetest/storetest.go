@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"PingsAndPlates", testPingsAndPlates},
 		{"Records", testRecords},
 		{"AreaFunction", testAreaFunction},
+		{"CommitBatch", testCommitBatch},
 		{"ReadsClippedToGrants", testClipProperty},
 	}
 	for _, tt := range tests {

@@ -150,20 +150,29 @@ CREATE TABLE plate_reads (
 );
 CREATE INDEX plate_reads_plate ON plate_reads (plate, at);
 
+-- Records come from registries and brokers about an entity. subject_id is
+-- NULL until resolution links the record to a case subject. protected holds
+-- the protected attributes (a JSON object) apart from fields, so that no
+-- filter over fields can reach them. Ingest batches (0004) make loads
+-- idempotent, so content_hash is not unique.
 CREATE TABLE records (
 	id           {{ID}},
-	subject_id   BIGINT NOT NULL REFERENCES subjects(id),
+	entity       TEXT NOT NULL CHECK (entity IN ('Person','Vehicle','Phone','Address','Company')),
+	record_id    TEXT NOT NULL DEFAULT '',
+	subject_id   BIGINT REFERENCES subjects(id),
 	observed_at  BIGINT NOT NULL,
 	fields       TEXT NOT NULL,
+	protected    TEXT NOT NULL DEFAULT '{}',
 	dataset      TEXT NOT NULL,
 	source       TEXT NOT NULL,
 	src_offset   BIGINT NOT NULL,
-	content_hash TEXT NOT NULL UNIQUE,
+	content_hash TEXT NOT NULL,
 	batch        TEXT NOT NULL,
 	basis_kind   TEXT NOT NULL CHECK (basis_kind IN ('authority','agreement')),
 	basis_id     BIGINT NOT NULL
 );
 CREATE INDEX records_subject ON records (subject_id, observed_at);
+CREATE INDEX records_key ON records (dataset, record_id);
 
 -- The audit log: data is the exact leaf bytes hashed into the Merkle tree;
 -- audit_hashes holds the tree's stored hashes (tlog.StoredHashIndex order);
