@@ -53,7 +53,7 @@ Local commands work on a data directory (--data, $WRIT_DATA, default ./writ-data
 Client commands talk to a running server (--server/$WRIT_SERVER, token from
 'writ login' or $WRIT_TOKEN).`,
 		subs: []*command{demoCmd(), initCmd(), serveCmd(), loginCmd(), logoutCmd(), userCmd(), caseCmd(),
-			subjectCmd(), authorityCmd(), agreementCmd(), readCmd(), auditCmd(), worldCmd()}}
+			subjectCmd(), authorityCmd(), agreementCmd(), readCmd(), auditCmd(), worldCmd(), ingestCmd()}}
 }
 
 func run(ctx context.Context, e *env, args []string) int {
@@ -96,6 +96,11 @@ func (c *command) path(parents []string) string {
 }
 
 func (c *command) exec(ctx context.Context, e *env, parents []string, args []string) error {
+	// A leaf may also have subcommands ("writ ingest FILE", "writ ingest
+	// quarantine"): its first argument picks one if it names one.
+	if len(c.subs) > 0 && c.flags != nil && (len(args) == 0 || c.sub(args[0]) == nil) {
+		return c.leaf(ctx, e, parents, args)
+	}
 	if len(c.subs) > 0 {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			c.printGroupHelp(e.stdout, parents)
@@ -111,6 +116,19 @@ func (c *command) exec(ctx context.Context, e *env, parents []string, args []str
 		}
 		return usageErr("%s: unknown command %q; see '%s --help'", c.path(parents), args[0], c.path(parents))
 	}
+	return c.leaf(ctx, e, parents, args)
+}
+
+func (c *command) sub(name string) *command {
+	for _, s := range c.subs {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *command) leaf(ctx context.Context, e *env, parents []string, args []string) error {
 	fs := flag.NewFlagSet(c.path(parents), flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	runFn := c.flags(fs, e)
