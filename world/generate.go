@@ -40,7 +40,7 @@ func Datasets() []string {
 
 // personBlock is how many persons of a day are generated between progress
 // reports and cancellation checks.
-const personBlock = 20_000
+const personBlock = 5_000
 
 // Generate builds a world and writes it to cfg.Out: sources/, events/,
 // truth/, mappings/ and manifest.json. Memory grows with Persons, not with

@@ -161,7 +161,7 @@ func (n *noiser) date(field string, day int32, layout string, swap float64) stri
 
 // digits transposes two neighbouring digits of an identifier at rate p.
 func (n *noiser) digits(field, s string, p float64) string {
-	if !n.r.chance(p) {
+	if len(s) < 2 || !n.r.chance(p) {
 		return s
 	}
 	b := []byte(s)

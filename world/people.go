@@ -205,7 +205,7 @@ func (w *world) newPerson(r *rng, c uint8, sex byte, age int, today int32, seria
 	default:
 		p.occ = occRetired
 	}
-	p.callRate = float32(1 + 6*r.float()*r.float())
+	p.callRate = float32(1.5 + 7*r.float()*r.float())
 	if age < 12 {
 		p.callRate = 0
 	}

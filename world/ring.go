@@ -55,10 +55,13 @@ func (w *world) buildRing() {
 	r := newRNG(w.seed, streamRing, 0, 0)
 	used := map[int32]bool{}
 	pick := func(role uint8) int32 {
-		for {
+		// Adults of 22 to 60 from distinct households; in a tiny world,
+		// anyone not in the ring yet.
+		for try := 0; ; try++ {
 			i := int32(r.intn(len(w.persons)))
 			p := &w.persons[i]
-			if a := p.age(w.startUnix); a < 22 || a > 60 || used[p.household] {
+			a := p.age(w.startUnix)
+			if p.role != roleNone || try < 10_000 && (a < 22 || a > 60 || used[p.household]) {
 				continue
 			}
 			used[p.household] = true

@@ -97,7 +97,7 @@ func (w *world) writeCourtRecords(o *outFile, t *recordTruth) error {
 			}
 			first := n.given("given_name", p.given, 0.05, 0.03)
 			last := n.name("family_name", p.family, 0.03)
-			if r.chance(0.015) {
+			if r.chance(0.03) {
 				first, last = last, first
 				n.note("swapped_names", "name")
 			}
@@ -188,7 +188,10 @@ func (w *world) writeDataBroker(o *outFile, t *recordTruth) error {
 				full = given + " " + p.middle + " " + family
 			}
 			if r.chance(0.6) { // many brokers store ASCII only
-				full = fold(full)
+				if f := fold(full); f != full {
+					full = f
+					n.note("diacritics", "full_name")
+				}
 			}
 			switch r.intn(10) {
 			case 0:
