@@ -235,6 +235,7 @@ func (r *run) parse(ctx context.Context, ch chan<- pending) error {
 	size := int64(r.opt.BatchSize)
 	var cur pending
 	var index, lastLine int64
+	curN := int64(-1) // the batch being read
 	send := func() error {
 		if cur.b == nil {
 			return nil
@@ -265,10 +266,11 @@ func (r *run) parse(ctx context.Context, ch chan<- pending) error {
 		r.rows.Store(index)
 		r.s.Read++
 		lastLine = in.line
-		if cur.b == nil || cur.b.Number != n {
+		if n != curN {
 			if err := send(); err != nil {
 				return err
 			}
+			curN = n
 			if r.done[n] {
 				r.s.Skipped++
 			}
