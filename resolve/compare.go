@@ -1,0 +1,151 @@
+package resolve
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Level 0 of every comparison is "missing", level 1 "disagree"; higher
+// levels are closer agreement, the last one exact.
+const (
+	levelMissing = 0
+	levelElse    = 1
+)
+
+// kindLevels names each kind's levels in order.
+var kindLevels = map[Kind][]string{
+	KindName:   {"missing", "else", "jaro-winkler ≥ 0.8", "jaro-winkler ≥ 0.9", "one edit", "exact"},
+	KindCode:   {"missing", "else", "two edits", "one edit", "exact"},
+	KindDate:   {"missing", "else", "within 10 years", "within a year", "one digit or day/month swap", "exact"},
+	KindNumber: {"missing", "else", "within 10×tolerance", "within tolerance", "exact"},
+	KindPhone:  {"missing", "else", "one edit", "exact"},
+	KindPlate:  {"missing", "else", "one edit", "misread characters", "exact"},
+	KindEmail:  {"missing", "else", "jaro-winkler ≥ 0.88", "two edits", "same local part", "exact"},
+	KindExact:  {"missing", "else", "exact"},
+}
+
+// swapLabel is the extra level of a comparison with Swap set, just below
+// its exact level.
+const swapLabel = "swapped"
+
+// levelNames returns the labels of c's levels, with a swap level if any.
+func levelNames(c Comparison) []string {
+	names := kindLevels[c.Kind]
+	if c.Swap == "" {
+		return names
+	}
+	out := append([]string{}, names[:len(names)-1]...)
+	return append(out, swapLabel, names[len(names)-1])
+}
+
+// value is a distinct normalised value of one field with what comparing it needs.
+type value struct {
+	s     string
+	r     []rune
+	local string  // email local part
+	fold  string  // plate with misread characters folded
+	date  date    // KindDate
+	num   float64 // KindNumber
+	isNum bool
+}
+
+func newValue(k Kind, s string) value {
+	v := value{s: s, r: []rune(s)}
+	switch k {
+	case KindEmail:
+		v.local, _, _ = strings.Cut(s, "@")
+	case KindPlate:
+		v.fold = foldPlate(s)
+	case KindDate:
+		v.date = parseDate(s)
+	case KindNumber:
+		f, err := strconv.ParseFloat(s, 64)
+		v.num, v.isNum = f, err == nil
+	}
+	return v
+}
+
+// level compares two different present values of c's kind (equal values
+// are exact, and the caller handles them).
+func level(c *Comparison, a, b *value, buf []int32) int {
+	switch c.Kind {
+	case KindName:
+		switch {
+		case withinEdits(a.r, b.r, 1, buf):
+			return 4
+		}
+		switch jw := jaroWinklerBounded(a.r, b.r, 0.8); {
+		case jw >= 0.9:
+			return 3
+		case jw >= 0.8:
+			return 2
+		}
+	case KindCode:
+		switch {
+		case withinEdits(a.r, b.r, 1, buf):
+			return 3
+		case withinEdits(a.r, b.r, 2, buf):
+			return 2
+		}
+	case KindDate:
+		switch {
+		case withinEdits(a.r, b.r, 1, buf):
+			return 4
+		case a.date.ok && b.date.ok && a.date.y == b.date.y && a.date.m == b.date.d && a.date.d == b.date.m:
+			return 4
+		case a.date.ok && b.date.ok:
+			d := a.date.days() - b.date.days()
+			if d < 0 {
+				d = -d
+			}
+			switch {
+			case d <= 366:
+				return 3
+			case d <= 3653:
+				return 2
+			}
+		}
+	case KindNumber:
+		if a.isNum && b.isNum {
+			d := a.num - b.num
+			if d < 0 {
+				d = -d
+			}
+			switch {
+			case d == 0:
+				return 4
+			case d <= c.Tolerance:
+				return 3
+			case d <= 10*c.Tolerance:
+				return 2
+			}
+		}
+	case KindPhone:
+		if withinEdits(a.r, b.r, 1, buf) {
+			return 2
+		}
+	case KindPlate:
+		switch {
+		case a.fold == b.fold:
+			return 3
+		case withinEdits(a.r, b.r, 1, buf):
+			return 2
+		}
+	case KindEmail:
+		switch {
+		case a.local != "" && a.local == b.local:
+			return 4
+		case withinEdits(a.r, b.r, 2, buf):
+			return 3
+		case jaroWinklerBounded(a.r, b.r, 0.88) >= 0.88:
+			return 2
+		}
+	}
+	return levelElse
+}
+
+// swapped reports whether two name values agree crosswise closely enough
+// to count: exactly or by one edit.
+func swapped(a, b *value, buf []int32) bool {
+	return a.s == b.s || withinEdits(a.r, b.r, 1, buf)
+}
