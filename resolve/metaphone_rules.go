@@ -275,7 +275,7 @@ func (m *metaphone) wr(cur int) int {
 		return cur + 2
 	}
 	if cur == 0 && (m.vowel(cur+1) || m.is(cur, "WH")) {
-		if m.vowel(cur+1) { // Wasserman matches Vasserman
+		if m.vowel(cur + 1) { // Wasserman matches Vasserman
 			m.add2("A", "F")
 		} else { // Uomo matches Womo
 			m.add("A")
