@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -122,7 +123,14 @@ func (d *data) appendKeys(dst []uint64, k int, ps []keyPart, f map[string]string
 	start := len(dst)
 	keys := []string{strconv.Itoa(k)}
 	for _, p := range ps {
-		vs := d.partValues(p, f[p.field])
+		var vs []string
+		for _, field := range p.fields {
+			for _, v := range d.partValues(p, f[field]) {
+				if !slices.Contains(vs, v) {
+					vs = append(vs, v)
+				}
+			}
+		}
 		if len(vs) == 0 {
 			return dst
 		}

@@ -114,3 +114,44 @@ func febrlSpec() Spec {
 		KeepBelow: -1,
 	}
 }
+
+// fake1000 loads Splink's fake_1000 with its cluster column as truth.
+func fake1000(t testing.TB) ([]Record, Truth) {
+	t.Helper()
+	head, rows := readCSV(t, filepath.Join(sharedData(t, "splink"), "fake_1000.csv"))
+	truth := Truth{Entity: map[string]string{}}
+	var recs []Record
+	for _, row := range rows {
+		rec := Record{ID: row[0], Fields: map[string]string{}}
+		for i, h := range head[1 : len(head)-1] {
+			rec.Fields[h] = row[i+1]
+		}
+		truth.Entity[rec.ID] = row[len(row)-1]
+		recs = append(recs, rec)
+	}
+	return recs, truth
+}
+
+func fake1000Spec() Spec {
+	return Spec{
+		Comparisons: []Comparison{
+			{Field: "first_name", Kind: KindName, TF: true, Swap: "surname"},
+			{Field: "surname", Kind: KindName, TF: true, Swap: "first_name"},
+			{Field: "dob", Kind: KindDate},
+			{Field: "city", Kind: KindName, TF: true},
+			{Field: "email", Kind: KindEmail},
+		},
+		Blocks: []Block{
+			{Name: "dob", On: []string{"dob"}},
+			{Name: "email", On: []string{"email"}},
+			{Name: "names", On: []string{"dm:first_name", "dm:surname"}},
+			{Name: "name year", On: []string{"dm:first_name|surname", "year:dob"}},
+			{Name: "name city", On: []string{"dm:first_name|surname", "city"}},
+			{Name: "email start", On: []string{"pre4:email"}},
+			{Name: "either name", On: []string{"dm:first_name|surname"}},
+			{Name: "year", On: []string{"year:dob"}},
+			{Name: "initial city", On: []string{"pre1:first_name|surname", "city"}},
+		},
+		KeepBelow: -1,
+	}
+}

@@ -103,7 +103,7 @@ func estimateU(d *data, c *comparer, samples int, seed uint64) [][]float64 {
 // pairs: m (kept), the candidates' own non-match distribution (discarded:
 // candidates agree on blocking keys far more than random pairs do), and the
 // share of matches among candidates.
-func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64) (m [][]float64, lambda float64, iters int) {
+func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64) (m, uc [][]float64, lambda float64, iters int) {
 	type pat struct {
 		lv []uint8
 		n  float64
@@ -115,7 +115,7 @@ func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64) (m [][]fl
 		ps = append(ps, pat{lv, n})
 	}
 	m = make([][]float64, len(c.nl))
-	uc := make([][]float64, len(c.nl))
+	uc = make([][]float64, len(c.nl))
 	for i, nl := range c.nl {
 		m[i] = make([]float64, nl)
 		uc[i] = append([]float64{}, uRandom[i]...)
@@ -187,7 +187,7 @@ func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64) (m [][]fl
 			break
 		}
 	}
-	return m, lambda, iters
+	return m, uc, lambda, iters
 }
 
 // newModel puts the parameters together and fixes the weights.

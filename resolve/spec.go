@@ -63,7 +63,9 @@ type Comparison struct {
 // Block is one blocking key: records that share every part's value become
 // candidate pairs. A part is a field name, or fn:field with fn one of
 // dm (Double Metaphone primary code), dm2 (primary and alternate codes),
-// preN (first N characters), year and digits.
+// preN (first N characters), year and digits. A field may be several
+// joined by | (dm:given_name|surname): the part then takes each field's
+// value, so names entered in the wrong field still share a block.
 type Block struct {
 	Name string   `json:"name"`
 	On   []string `json:"on"`
@@ -152,18 +154,20 @@ func (s *Spec) validate() error {
 
 // keyPart is a parsed blocking-key part.
 type keyPart struct {
-	field string
-	fn    string
-	n     int
+	field  string
+	fields []string
+	fn     string
+	n      int
 }
 
 func parsePart(p string) (keyPart, error) {
 	fn, field, ok := strings.Cut(p, ":")
 	if !ok {
-		return keyPart{field: p}, nil
+		fn, field = "", p
 	}
-	kp := keyPart{field: field, fn: fn}
+	kp := keyPart{field: field, fields: strings.Split(field, "|"), fn: fn}
 	switch {
+	case fn == "":
 	case fn == "dm", fn == "dm2", fn == "year", fn == "digits":
 	case strings.HasPrefix(fn, "pre"):
 		n, err := strconv.Atoi(fn[3:])
@@ -174,8 +178,10 @@ func parsePart(p string) (keyPart, error) {
 	default:
 		return kp, writ.Errorf(writ.EInvalid, "resolve: blocking part %q: unknown function %q", p, fn)
 	}
-	if field == "" {
-		return kp, writ.Errorf(writ.EInvalid, "resolve: blocking part %q names no field", p)
+	for _, f := range kp.fields {
+		if f == "" {
+			return kp, writ.Errorf(writ.EInvalid, "resolve: blocking part %q names no field", p)
+		}
 	}
 	return kp, nil
 }
