@@ -87,10 +87,15 @@ func (g *eventGen) personCalls(pi int32) error {
 		fr := newRNG(w.seed, streamFriends, uint64(pi), 0)
 		var friends [10]int32
 		for k := range friends {
-			if k < 8 {
-				friends[k] = com.first + int32(fr.intn(int(com.n)))
-			} else {
-				friends[k] = int32(fr.intn(len(w.persons)))
+			for try := 0; try < 4; try++ { // friends are rarely small children
+				if k < 8 {
+					friends[k] = com.first + int32(fr.intn(int(com.n)))
+				} else {
+					friends[k] = int32(fr.intn(len(w.persons)))
+				}
+				if w.persons[friends[k]].callRate > 0 {
+					break
+				}
 			}
 		}
 		smsShare := 0.35 + 0.3*b2f(p.age(g.dayStart) < 25)

@@ -10,7 +10,7 @@ import (
 )
 
 func TestPingsInAreaAndWindow(t *testing.T) {
-	dir, sum, tr := sharedWorld(t)
+	_, sum, tr := sharedWorld(t)
 	devices := map[string]bool{}
 	for _, d := range tr.Devices {
 		devices[d.ID] = true
@@ -20,35 +20,32 @@ func TestPingsInAreaAndWindow(t *testing.T) {
 	seen := map[string]bool{}
 	last := map[string]int64{}
 	intervals := map[string]int64{}
-	eachLine(t, filepath.Join(dir, "events/pings.csv"), func(f []string) {
+	for _, p := range pings(t) {
 		n++
-		if len(f) != 5 {
-			t.Fatalf("ping %v: %d fields, want 5", f, len(f))
+		if p.at < start || p.at >= end {
+			t.Fatalf("ping %+v: time outside [%d, %d)", p, start, end)
 		}
-		at, lat, lon, acc := atoi64(t, f[1]), atof(t, f[2]), atof(t, f[3]), atof(t, f[4])
-		if at < start || at >= end {
-			t.Fatalf("ping %v: time outside [%d, %d)", f, start, end)
+		if p.lat < LatMin || p.lat > LatMax || p.lon < LonMin || p.lon > LonMax {
+			t.Fatalf("ping %+v: outside the area", p)
 		}
-		if lat < LatMin || lat > LatMax || lon < LonMin || lon > LonMax {
-			t.Fatalf("ping %v: outside the area", f)
+		if p.acc < 5 || p.acc > 1500 {
+			t.Fatalf("ping %+v: accuracy %v m", p, p.acc)
 		}
-		if acc < 5 || acc > 1500 {
-			t.Fatalf("ping %v: accuracy %v m", f, acc)
+		if !devices[p.device] {
+			t.Fatalf("ping %+v: device not in truth/devices.csv", p)
 		}
-		if !devices[f[0]] {
-			t.Fatalf("ping %v: device not in truth/devices.csv", f)
-		}
-		if p, ok := last[f[0]]; ok && at > p && at-p < 3600 {
-			if i := intervals[f[0]]; i == 0 || at-p < i {
-				intervals[f[0]] = at - p
+		prev, ok := last[p.device]
+		if ok && p.at > prev && p.at-prev < 3600 {
+			if i := intervals[p.device]; i == 0 || p.at-prev < i {
+				intervals[p.device] = p.at - prev
 			}
 		}
-		if p, ok := last[f[0]]; ok && at <= p && at/86400 == p/86400 {
-			t.Fatalf("ping %v: not after the device's previous ping at %d", f, p)
+		if ok && p.at <= prev && p.at/86400 == prev/86400 {
+			t.Fatalf("ping %+v: not after the device's previous ping at %d", p, prev)
 		}
-		last[f[0]] = at
-		seen[f[0]] = true
-	})
+		last[p.device] = p.at
+		seen[p.device] = true
+	}
 	if n != sum.Pings {
 		t.Errorf("pings.csv has %d pings, summary says %d", n, sum.Pings)
 	}
@@ -76,7 +73,7 @@ func metres(lat1, lon1, lat2, lon2 float64) float64 {
 // against its pings: at 03:00 most devices are near home, on weekdays at
 // 11:00 most of those with a workplace are near it.
 func TestDeviceHomeWork(t *testing.T) {
-	dir, _, tr := sharedWorld(t)
+	_, _, tr := sharedWorld(t)
 	dev := map[string]*Device{}
 	for i := range tr.Devices {
 		if tr.Devices[i].From.IsZero() && tr.Devices[i].Person2 == "" { // burners and shared phones move between hands
@@ -84,19 +81,18 @@ func TestDeviceHomeWork(t *testing.T) {
 		}
 	}
 	var home, homeNear, work, workNear int
-	eachLine(t, filepath.Join(dir, "events/pings.csv"), func(f []string) {
-		d := dev[f[0]]
-		if d == nil || atof(t, f[4]) > 100 {
-			return
+	for _, pg := range pings(t) {
+		d := dev[pg.device]
+		if d == nil || pg.acc > 100 {
+			continue
 		}
-		at := time.Unix(atoi64(t, f[1]), 0).UTC()
-		lat, lon := atof(t, f[2]), atof(t, f[3])
+		at := time.Unix(pg.at, 0).UTC()
 		near := func(place string) bool {
 			p, ok := tr.Place(place)
 			if !ok {
 				t.Fatalf("device %s: place %s not in truth", d.ID, place)
 			}
-			return metres(lat, lon, p.Lat, p.Lon) < 150
+			return metres(pg.lat, pg.lon, p.Lat, p.Lon) < 150
 		}
 		switch h := at.Hour(); {
 		case h == 2:
@@ -110,7 +106,7 @@ func TestDeviceHomeWork(t *testing.T) {
 				workNear++
 			}
 		}
-	})
+	}
 	t.Logf("home %d/%d, work %d/%d", homeNear, home, workNear, work)
 	if home == 0 || float64(homeNear) < 0.9*float64(home) {
 		t.Errorf("%d of %d pings at 03:00 near the device's true home; want 90%%", homeNear, home)

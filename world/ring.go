@@ -89,7 +89,7 @@ func (w *world) buildRing() {
 	shopName := "Copy " + shortStreet(oneOf(&r, streetNames(5))) + " SRL"
 	rg.shop = w.addPlace(place{kind: kindWork, pt: jitter(50.8355, 4.3365), name: shopName, muni: 5, owner: int32(len(w.employers))})
 	w.employers = append(w.employers, employer{name: shopName, vat: vat(w.seed, len(w.employers)), place: rg.shop})
-	whName := names().cultures[w.persons[rg.suppliers[0]].culture].family[0] + " Import-Export SRL"
+	whName := fold(w.persons[rg.suppliers[0]].family) + " Import-Export SRL"
 	rg.warehouse = w.addPlace(place{kind: kindWork, pt: jitter(50.8250, 4.2950), name: whName, muni: 6, owner: int32(len(w.employers))})
 	w.employers = append(w.employers, employer{name: whName, vat: vat(w.seed, len(w.employers)), place: rg.warehouse})
 	rg.cafe = w.addPlace(place{kind: kindVenue, pt: jitter(50.8640, 4.3700), name: "Café " + shortStreet(oneOf(&r, streetNames(2))), muni: 2, owner: -1})

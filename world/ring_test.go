@@ -84,7 +84,7 @@ func TestConvoy(t *testing.T) {
 // TestBurnerSwitches checks that a replaced burner's device stops pinging
 // and its successor starts at the switch.
 func TestBurnerSwitches(t *testing.T) {
-	dir, _, tr := sharedWorld(t)
+	_, _, tr := sharedWorld(t)
 	if len(tr.Switches) == 0 || len(tr.Ring.Switches) < 6 {
 		t.Fatalf("%d burner switches, %d in the ring; want every burner-carrying member to switch", len(tr.Switches), len(tr.Ring.Switches))
 	}
@@ -96,21 +96,21 @@ func TestBurnerSwitches(t *testing.T) {
 		old[s.OldDevice], nw[s.NewDevice] = s.At, s.At
 	}
 	var before, after int
-	eachLine(t, filepath.Join(dir, "events/pings.csv"), func(f []string) {
-		at := time.Unix(atoi64(t, f[1]), 0)
-		if sw, ok := old[f[0]]; ok && !at.Before(sw) {
-			t.Fatalf("ping %v: the old burner pings after its switch at %v", f, sw)
+	for _, p := range pings(t) {
+		at := time.Unix(p.at, 0)
+		if sw, ok := old[p.device]; ok {
+			if !at.Before(sw) {
+				t.Fatalf("ping %+v: the old burner pings after its switch at %v", p, sw)
+			}
+			before++
 		}
-		if sw, ok := nw[f[0]]; ok {
+		if sw, ok := nw[p.device]; ok {
 			if at.Before(sw) {
-				t.Fatalf("ping %v: the new burner pings before its switch at %v", f, sw)
+				t.Fatalf("ping %+v: the new burner pings before its switch at %v", p, sw)
 			}
 			after++
 		}
-		if _, ok := old[f[0]]; ok {
-			before++
-		}
-	})
+	}
 	if before == 0 || after == 0 {
 		t.Errorf("old burners pinged %d times, new ones %d; want both", before, after)
 	}
@@ -137,19 +137,19 @@ func TestRingMeetsAndCalls(t *testing.T) {
 	for _, m := range tr.Ring.Meetings {
 		present[m.Date] = map[string]bool{}
 	}
-	eachLine(t, filepath.Join(dir, "events/pings.csv"), func(f []string) {
-		p, ok := owner[f[0]]
+	for _, pg := range pings(t) {
+		p, ok := owner[pg.device]
 		if !ok {
-			return
+			continue
 		}
-		at := time.Unix(atoi64(t, f[1]), 0).UTC()
+		at := time.Unix(pg.at, 0).UTC()
 		if h := at.Hour(); h != 11 || present[at.Format("2006-01-02")] == nil {
-			return
+			continue
 		}
-		if metres(atof(t, f[2]), atof(t, f[3]), cafe.Lat, cafe.Lon) < 200 {
+		if metres(pg.lat, pg.lon, cafe.Lat, cafe.Lon) < 200 {
 			present[at.Format("2006-01-02")][p] = true
 		}
-	})
+	}
 	for _, m := range tr.Ring.Meetings {
 		for _, p := range m.Members {
 			if !present[m.Date][p] {

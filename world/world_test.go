@@ -24,7 +24,7 @@ var shared struct {
 	err  error
 }
 
-var sharedConfig = Config{Seed: 7, Persons: 1000, Days: 7, Density: 0.5}
+var sharedConfig = Config{Seed: 7, Persons: 1000, Days: 7, Density: 0.25}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -90,6 +90,39 @@ func eachLine(t testing.TB, path string, f func(fields []string)) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// ping is one parsed line of pings.csv.
+type ping struct {
+	device        string
+	at            int64
+	lat, lon, acc float64
+}
+
+var sharedPings struct {
+	once  sync.Once
+	pings []ping
+}
+
+// pings returns the shared world's pings, parsed once.
+func pings(t testing.TB) []ping {
+	t.Helper()
+	dir, _, _ := sharedWorld(t)
+	sharedPings.once.Do(func() {
+		intern := map[string]string{}
+		eachLine(t, filepath.Join(dir, "events/pings.csv"), func(f []string) {
+			if len(f) != 5 {
+				t.Fatalf("ping %v: %d fields, want 5", f, len(f))
+			}
+			d, ok := intern[f[0]]
+			if !ok {
+				d = f[0]
+				intern[d] = d
+			}
+			sharedPings.pings = append(sharedPings.pings, ping{d, atoi64(t, f[1]), atof(t, f[2]), atof(t, f[3]), atof(t, f[4])})
+		})
+	})
+	return sharedPings.pings
 }
 
 func hashTree(t *testing.T, dir string) map[string]string {
