@@ -16,6 +16,8 @@ import (
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/api"
+	"github.com/writhq/writ/ingest"
+	"github.com/writhq/writ/world"
 )
 
 // demoState is saved in the demo's data directory so a second 'writ demo'
@@ -27,7 +29,8 @@ type demoState struct {
 	Auth      map[string]int64  `json:"authorities"`
 	From      time.Time         `json:"from"`
 	To        time.Time         `json:"to"`
-	Phones    []string          `json:"phones"`
+	Phones    []string          `json:"phones"`  // named by the pen-register order
+	Unnamed   string            `json:"unnamed"` // a buyer's phone, not named
 }
 
 const demoMarker = "demo.json"
@@ -45,16 +48,20 @@ Run it again to serve the same demo; use --fresh to start over.`,
 			addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 			fresh := fs.Bool("fresh", false, "delete an earlier demo in --data and start over")
 			setupOnly := fs.Bool("setup-only", false, "set up (or reuse) the demo, print the guide and exit without serving")
+			persons := fs.Int("persons", demoWorld.Persons, "persons in the synthetic world (at least 50)")
+			days := fs.Int("days", demoWorld.Days, "days of events in the synthetic world")
 			return func(ctx context.Context, args []string) error {
 				if len(args) > 0 {
 					return usageErr("demo takes no arguments")
 				}
-				return runDemo(ctx, e, *data, *addr, *fresh, *setupOnly)
+				cfg := demoWorld
+				cfg.Persons, cfg.Days = *persons, *days
+				return runDemo(ctx, e, *data, *addr, *fresh, *setupOnly, cfg)
 			}
 		}}
 }
 
-func runDemo(ctx context.Context, e *env, data, addr string, fresh, setupOnly bool) error {
+func runDemo(ctx context.Context, e *env, data, addr string, fresh, setupOnly bool, cfg world.Config) error {
 	l := &localFlags{data: data}
 	marker := filepath.Join(data, demoMarker)
 	if _, err := os.Stat(data); err == nil {
@@ -100,7 +107,7 @@ func runDemo(ctx context.Context, e *env, data, addr string, fresh, setupOnly bo
 
 	if st.CaseID == 0 {
 		start := time.Now()
-		if err := setupDemo(ctx, sys, base, st); err != nil {
+		if err := setupDemo(ctx, e, sys, base, data, st, cfg); err != nil {
 			return fmt.Errorf("demo setup: %w", err)
 		}
 		b, _ := json.MarshalIndent(st, "", "  ")
@@ -118,16 +125,28 @@ func runDemo(ctx context.Context, e *env, data, addr string, fresh, setupOnly bo
 	return <-served
 }
 
-func setupDemo(ctx context.Context, sys *system, base string, st *demoState) error {
-	admin := api.NewClient(base, "")
-	if _, err := admin.Login(ctx, "admin", st.Passwords["admin"], "demo"); err != nil {
+// demoWorld sizes the demo's synthetic world: small enough to generate and
+// ingest in seconds, large enough to hold the ring and a population around it.
+var demoWorld = world.Config{Seed: 42, Persons: 250, Days: 14, Density: 0.5}
+
+func setupDemo(ctx context.Context, e *env, sys *system, base, data string, st *demoState, cfg world.Config) error {
+	cfg.Out = filepath.Join(data, "world")
+	sum, err := world.Generate(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("generate the world: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "generated a world of %d persons over %d days in %s: %d pings, %d contacts, %d plate reads\n",
+		sum.Persons, cfg.Days, sum.Elapsed.Round(time.Millisecond), sum.Pings, sum.Contacts, sum.PlateReads)
+	truth, err := world.LoadTruth(cfg.Out)
+	if err != nil {
 		return err
 	}
+
 	adminTok, err := loginToken(ctx, base, "admin", st.Passwords["admin"])
 	if err != nil {
 		return err
 	}
-	admin = api.NewClient(base, adminTok)
+	admin := api.NewClient(base, adminTok)
 	st.Tokens = map[string]string{"admin": adminTok}
 	ids := map[string]int64{}
 	for _, u := range []struct {
@@ -146,7 +165,7 @@ func setupDemo(ctx context.Context, sys *system, base string, st *demoState) err
 		}
 	}
 	ivy, sam := api.NewClient(base, st.Tokens["ivy"]), api.NewClient(base, st.Tokens["sam"])
-	k, err := ivy.CreateCase(ctx, "Counterfeit document ring", "Forged identity documents sold from a print shop near Brussels-Central.")
+	k, err := ivy.CreateCase(ctx, "Counterfeit document ring", "Forged identity documents sold from a print shop in Brussels; suppliers, couriers and buyers.")
 	if err != nil {
 		return err
 	}
@@ -154,68 +173,111 @@ func setupDemo(ctx context.Context, sys *system, base string, st *demoState) err
 	if _, err := ivy.AddToRoster(ctx, k.ID, ids["sam"], writ.RosterMember); err != nil {
 		return err
 	}
-	now := time.Now().UTC().Truncate(time.Hour)
-	st.From, st.To = now.Add(-30*24*time.Hour), now
-	st.Auth = map[string]int64{}
-	w := newDemoWorld(42, st.From, 30, func(c writ.Category) int64 { return st.Auth[string(c)] })
-	st.Phones = w.ring
-	var subjects []writ.Selector
-	for i, name := range []string{"Marc Dubois (seller)", "Leila Haddad (supplier)", "Tom Jacobs (supplier)", "Nina Petrova (courier)", "Yusuf Kaya (courier)", "Eva Wouters (buyer)"} {
-		s, err := ivy.CreateSubject(ctx, k.ID, name, "phone "+w.ring[i]+", plate "+w.plates[i])
+
+	// The case's targets: the ring's seller, suppliers and couriers. Buyers
+	// are not named, so reading their numbers is refused.
+	var phones, devices, plates, subjects []writ.Selector
+	for _, m := range truth.Ring.Members {
+		if m.Role == "buyer" {
+			for _, p := range m.Phones {
+				st.Unnamed = p.Number
+			}
+			continue
+		}
+		s, err := ivy.CreateSubject(ctx, k.ID, m.Name, m.Role)
 		if err != nil {
 			return err
 		}
 		subjects = append(subjects, writ.Selector{Kind: writ.SelSubject, Value: fmt.Sprint(s.ID)})
-	}
-	sels := func(kind writ.SelectorKind, vals []string) []writ.Selector {
-		var out []writ.Selector
-		for _, v := range vals {
-			out = append(out, writ.Selector{Kind: kind, Value: v})
+		for _, p := range m.Phones {
+			phones = append(phones, writ.Selector{Kind: writ.SelPhone, Value: p.Number})
+			st.Phones = append(st.Phones, p.Number)
 		}
-		return out
+		for _, d := range m.Devices {
+			devices = append(devices, writ.Selector{Kind: writ.SelDevice, Value: d})
+		}
+		for _, p := range m.Plates {
+			plates = append(plates, writ.Selector{Kind: writ.SelPlate, Value: writ.NormalizePlate(p)})
+		}
 	}
-	centre := writ.Polygon{{Lat: 50.83, Lon: 4.33}, {Lat: 50.83, Lon: 4.39}, {Lat: 50.86, Lon: 4.39}, {Lat: 50.86, Lon: 4.33}}
+	now := time.Now().UTC().Truncate(time.Hour)
+	st.From, st.To = truth.Start, truth.End
+	st.Auth = map[string]int64{}
 	auths := []struct {
 		key     string
 		req     api.AuthorityRequest
 		approve bool
 	}{
 		{"comms", api.AuthorityRequest{Kind: writ.KindPenRegister, IssuingBody: "Brussels Court of First Instance", Reference: "BR/2026/PR/117",
-			Categories: []writ.Category{writ.CatComms}, Selectors: sels(writ.SelPhone, w.ring[:4])}, true},
+			Categories: []writ.Category{writ.CatComms}, Selectors: phones}, true},
 		{"location", api.AuthorityRequest{Kind: writ.KindSearchWarrant, IssuingBody: "Brussels Investigating Judge", Reference: "BR/2026/SW/342",
-			Categories: []writ.Category{writ.CatLocation}, Selectors: sels(writ.SelDevice, w.devices), Area: centre}, true},
+			Categories: []writ.Category{writ.CatLocation}, Selectors: devices}, true},
 		{"plates", api.AuthorityRequest{Kind: writ.KindCourtOrder, IssuingBody: "Brussels Court of First Instance", Reference: "BR/2026/CO/88",
-			Categories: []writ.Category{writ.CatPlates}, Selectors: sels(writ.SelPlate, w.plates)}, true},
+			Categories: []writ.Category{writ.CatPlates}, Selectors: plates}, true},
 		{"records", api.AuthorityRequest{Kind: writ.KindSubpoena, IssuingBody: "Federal Prosecutor", Reference: "FP/2026/SUB/9",
 			Categories: []writ.Category{writ.CatRecords}, Selectors: subjects}, false},
 	}
 	for _, a := range auths {
 		a.req.IssuedAt, a.req.ExpiresAt = now.Add(-24*time.Hour), now.Add(60*24*time.Hour)
-		a.req.WindowStart, a.req.WindowEnd = st.From, st.To.Add(24*time.Hour)
+		a.req.WindowStart, a.req.WindowEnd = st.From, st.To
 		got, err := ivy.RequestAuthority(ctx, k.ID, a.req)
 		if err != nil {
-			return fmt.Errorf("request %s authority: %w", a.key, err)
+			return fmt.Errorf("request the %s authority: %w", a.key, err)
 		}
 		st.Auth[a.key] = got.ID
 		if a.approve {
 			if _, err := sam.ApproveAuthority(ctx, got.ID); err != nil {
-				return fmt.Errorf("approve %s authority: %w", a.key, err)
+				return fmt.Errorf("approve the %s authority: %w", a.key, err)
 			}
 		}
 	}
-	// Events were "obtained" under the authorities: regenerate so their
-	// provenance names the real authority ids.
-	w = newDemoWorld(42, st.From, 30, func(c writ.Category) int64 { return st.Auth[string(c)] })
-	if _, err := sys.store.InsertContacts(ctx, w.contacts); err != nil {
-		return err
-	}
-	if _, err := sys.store.InsertPings(ctx, w.pings); err != nil {
-		return err
-	}
-	if _, err := sys.store.InsertPlateReads(ctx, w.plateRead); err != nil {
-		return err
+
+	// The data is held under data-sharing agreements (retention by carriers,
+	// the plate-reader network, registries and a broker); reads of it still
+	// need an authority naming what is read.
+	for _, ds := range world.Datasets() {
+		ag, err := admin.CreateAgreement(ctx, api.NewAgreement{Name: "demo: " + ds, Dataset: ds,
+			Parties: []string{"Federal Police", demoHolder(ds)}, Purposes: []string{"investigation of serious crime"},
+			RetentionDays: 365, ExpiresAt: now.Add(365 * 24 * time.Hour)})
+		if err != nil {
+			return fmt.Errorf("record the %s agreement: %w", ds, err)
+		}
+		m, err := ingest.LoadMapping(filepath.Join(cfg.Out, "mappings", ds+".json"))
+		if err != nil {
+			return err
+		}
+		path, err := demoFile(sum, ds)
+		if err != nil {
+			return err
+		}
+		basis := ingest.Basis{Kind: "agreement", ID: ag.ID}
+		r := &ingestRun{e: e, sys: sys, m: m, basis: basis, opt: ingest.Options{Basis: basis}}
+		if err := r.run(ctx, []string{filepath.Join(cfg.Out, path)}); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func demoHolder(dataset string) string {
+	switch dataset {
+	case "pings", "contacts":
+		return "Mobile carrier NV"
+	case "plate_reads":
+		return "Regional ANPR network"
+	}
+	return "Holder of " + dataset
+}
+
+// demoFile finds the file Generate wrote for a dataset.
+func demoFile(sum *world.Summary, dataset string) (string, error) {
+	for _, f := range sum.Files {
+		base := filepath.Base(f.Path)
+		if (f.Kind == "source" || f.Kind == "event") && strings.SplitN(base, ".", 2)[0] == dataset {
+			return f.Path, nil
+		}
+	}
+	return "", fmt.Errorf("the world has no file for dataset %s", dataset)
 }
 
 func loginToken(ctx context.Context, base, user, password string) (string, error) {
@@ -245,7 +307,7 @@ Use the CLI as ivy:
 Granted (inside the pen-register order):
   %s
 Denied; each denial names the rule that failed and is in the audit log:
-  # selector_named: the order names four of the ring's six phones
+  # selector_named: the order does not name the buyers' phones
   %s
   # window_inside: the window starts before the order's
   %s
@@ -263,7 +325,7 @@ Audit (as audrey, or locally on the data directory):
   writ audit checkpoint --data %s
 `, base, data, data, demoMarker, st.CaseID, base, st.Tokens["ivy"],
 		read("contacts", "comms", ""),
-		read("contacts", "comms", " --selector phone:"+st.Phones[5]),
+		read("contacts", "comms", " --selector phone:"+st.Unnamed),
 		strings.Replace(read("contacts", "comms", ""), "--from "+day(st.From.Add(24*time.Hour)), "--from "+day(st.From.Add(-10*24*time.Hour)), 1),
 		read("records", "records", ""),
 		st.Tokens["olga"], read("contacts", "comms", ""),

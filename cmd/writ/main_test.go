@@ -94,7 +94,7 @@ func TestInit(t *testing.T) {
 func TestDemoEndToEnd(t *testing.T) {
 	c := newCLI(t)
 	data := filepath.Join(t.TempDir(), "demo")
-	if code, out, errs := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only"); code != 0 {
+	if code, out, errs := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", "80", "--days", "3"); code != 0 {
 		t.Fatalf("writ demo --setup-only = exit %d\n%s\n%s", code, out, errs)
 	}
 	var st demoState
@@ -106,7 +106,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second run reuses the demo.
-	if code, out, _ := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only"); code != 0 || !strings.Contains(out, "reusing") {
+	if code, out, _ := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", "80", "--days", "3"); code != 0 || !strings.Contains(out, "reusing") {
 		t.Fatalf("second writ demo = exit %d, %q; want reuse", code, out)
 	}
 
@@ -135,7 +135,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		args []string
 		rule string
 	}{
-		{"selector", "ivy", []string{"contacts", itoa(st.Auth["comms"]), "--selector", "phone:" + st.Phones[5]}, "selector_named"},
+		{"selector", "ivy", []string{"contacts", itoa(st.Auth["comms"]), "--selector", "phone:" + st.Unnamed}, "selector_named"},
 		{"unapproved", "ivy", []string{"records", itoa(st.Auth["records"])}, "authority_approved"},
 		{"category", "ivy", []string{"pings", itoa(st.Auth["comms"])}, "category_covered"},
 		{"roster", "olga", []string{"contacts", itoa(st.Auth["comms"])}, "roster_member"},
