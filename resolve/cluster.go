@@ -87,7 +87,7 @@ const maxCross = 4096
 // all pairs across them (scored on demand) must reach the threshold too.
 // One strong link between two otherwise dissimilar groups does not chain
 // them together.
-func (c *clusters) link(edges []edge, threshold float64, prob func(x, y int32) float64, id func(int32) string) {
+func (c *clusters) link(edges []edge, threshold float64, prob func(x, y int32) (float64, bool), id func(int32) string) {
 	slices.SortFunc(edges, func(a, b edge) int {
 		if v := cmp.Compare(b.lo, a.lo); v != 0 {
 			return v
@@ -115,19 +115,22 @@ func (c *clusters) link(edges []edge, threshold float64, prob func(x, y int32) f
 }
 
 // coherence is the mean probability across the members of roots a and b,
-// over an evenly spread subset when the sides are large.
-func (c *clusters) coherence(a, b int32, prob func(x, y int32) float64) float64 {
+// over an evenly spread subset when the sides are large. Pairs the run may
+// not form (same dataset, when linking) have no probability and are left out.
+func (c *clusters) coherence(a, b int32, prob func(x, y int32) (float64, bool)) float64 {
 	ma, mb := c.members[a], c.members[b]
 	total := len(ma) * len(mb)
-	if total == 1 {
-		return prob(ma[0], mb[0])
-	}
 	step := max(1, total/maxCross)
 	var sum float64
 	n := 0
 	for k := 0; k < total; k += step {
-		sum += prob(ma[k/len(mb)], mb[k%len(mb)])
-		n++
+		if p, ok := prob(ma[k/len(mb)], mb[k%len(mb)]); ok {
+			sum += p
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
 	}
 	return sum / float64(n)
 }

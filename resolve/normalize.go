@@ -26,6 +26,8 @@ func normalize(k Kind, s string) string {
 		return strings.ToLower(strings.TrimSpace(s))
 	case KindDate:
 		return digitsOf(s)
+	case KindNumber:
+		return strings.TrimSpace(s)
 	}
 	return words(s)
 }

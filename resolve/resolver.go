@@ -238,12 +238,12 @@ func (r *Resolver) recluster() error {
 
 func (r *Resolver) id(i int32) string { return r.d.ids[i] }
 
-// prob scores any pair on demand.
-func (r *Resolver) prob(x, y int32) float64 {
+// prob scores any pair the run may form, on demand.
+func (r *Resolver) prob(x, y int32) (float64, bool) {
 	if !r.d.comparable(x, y) {
-		return 0
+		return 0, false
 	}
-	return probability(r.score(x, y))
+	return probability(r.score(x, y)), true
 }
 
 // score is the log2 odds of any pair.
