@@ -92,9 +92,6 @@ func luhn(body uint64) int {
 	return (10 - sum%10) % 10
 }
 
-// luhnValid reports whether a number passes the Luhn test.
-func luhnValid(n uint64) bool { return luhn(n/10) == int(n%10) }
-
 // nationalID formats a Belgian national register number, YY.MM.DD-SSS.CC.
 // The serial is odd for men, even for women; the check is 97 minus the
 // number mod 97, with a leading 2 for births from 2000.
@@ -117,23 +114,6 @@ func nationalID(dob int32, serial uint16) string {
 	b = append(b, byte('0'+serial%10), '.')
 	b = append2(b, int(check))
 	return string(b)
-}
-
-// nationalIDValid checks the digits of a national register number in any punctuation.
-func nationalIDValid(s string) bool {
-	var n uint64
-	digits := 0
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' {
-			n = n*10 + uint64(c-'0')
-			digits++
-		}
-	}
-	if digits != 11 {
-		return false
-	}
-	body, check := n/100, n%100
-	return 97-body%97 == check || 97-(body+2_000_000_000)%97 == check
 }
 
 // vat returns the i-th company's enterprise number, BE0xxx.xxx.xxx: ten

@@ -122,3 +122,23 @@ func TestPhoneNumbers(t *testing.T) {
 		seen[m], seen[l] = true, true
 	}
 }
+
+// luhnValid reports whether a number passes the Luhn test.
+func luhnValid(n uint64) bool { return luhn(n/10) == int(n%10) }
+
+// nationalIDValid checks the digits of a national register number in any punctuation.
+func nationalIDValid(s string) bool {
+	var n uint64
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			n = n*10 + uint64(c-'0')
+			digits++
+		}
+	}
+	if digits != 11 {
+		return false
+	}
+	body, check := n/100, n%100
+	return 97-body%97 == check || 97-(body+2_000_000_000)%97 == check
+}

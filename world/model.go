@@ -173,5 +173,3 @@ type world struct {
 	venuesByMuni [][]int32
 	ring         ring
 }
-
-func (w *world) endUnix() int64 { return w.startUnix + int64(w.days)*86400 }

@@ -128,11 +128,6 @@ func (w *world) burnerAt(p *person, t int64) int32 {
 	return -1
 }
 
-// active reports whether a phone is in use at unix time t.
-func (ph *phone) active(t int64) bool {
-	return (ph.from == 0 || t >= ph.from) && (ph.to == 0 || t < ph.to)
-}
-
 // carrier returns who carries a mobile on a given day: a shared phone
 // alternates between its two holders, day by day.
 func (ph *phone) carrier(day int) int32 {

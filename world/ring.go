@@ -149,8 +149,6 @@ func (rg *ring) meetingOn(day int) *meeting {
 	return nil
 }
 
-func (rg *ring) role(p int32, w *world) uint8 { return w.persons[p].role }
-
 // dayStart returns the unix time of a day's midnight UTC.
 func (w *world) dayStart(day int) int64 { return w.startUnix + int64(day)*86400 }
 
