@@ -61,10 +61,13 @@ func nationalPhone(nsn uint64, intl bool) string {
 	return string(b)
 }
 
-// Type allocation codes of common handsets, the first eight digits of an IMEI.
+// Type allocation codes of common handsets, the first eight digits of an
+// IMEI: with a million serials each, enough for 32 million devices.
 var tacs = []string{
 	"35332011", "35391110", "86891203", "35875610", "35209900", "35467809", "35691911", "35290611",
 	"86769204", "35404306", "35846511", "35170314", "35989201", "86119705", "35732108", "35254112",
+	"35328115", "35694810", "86445003", "35905308", "35376711", "35210012", "86984604", "35560911",
+	"35437310", "35818909", "86731005", "35132212", "35472611", "86011106", "35699012", "35943013",
 }
 
 // imei returns the i-th device's IMEI: a TAC, a six-digit serial and the Luhn digit.
