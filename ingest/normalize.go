@@ -93,7 +93,9 @@ func NameKey(s string) string {
 			b.WriteByte(' ')
 		}
 	}
-	return strings.Join(strings.Fields(fold(norm.NFC.String(b.String()))), " ")
+	// Lower after folding: x/text's folding swaps the case of Cherokee
+	// letters, so it alone would not give a key that is its own key.
+	return strings.Join(strings.Fields(strings.ToLower(fold(norm.NFC.String(b.String())))), " ")
 }
 
 // DefaultRegion is where phone numbers without a country code are taken to be.
@@ -123,6 +125,11 @@ func Phone(s, region string) (string, error) {
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
 	if _, err := writ.NormalizeSelector(writ.Selector{Kind: writ.SelPhone, Value: e164}); err != nil {
 		return "", rowErr(ReasonBadPhone, "%q does not give an E.164 number", s)
+	}
+	// A number must read back as itself, or the same phone could be stored
+	// under two forms (leading zeros after the country code do not).
+	if back, err := phonenumbers.Parse(e164, region); err != nil || phonenumbers.Format(back, phonenumbers.E164) != e164 {
+		return "", rowErr(ReasonBadPhone, "%q gives %s, which does not read back as itself", s, e164)
 	}
 	return e164, nil
 }
