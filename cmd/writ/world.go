@@ -20,7 +20,7 @@ counterfeit-document ring, and the ground truth behind all of it. See docs/world
 
 func worldGenerateCmd() *command {
 	return &command{name: "generate", summary: "write a world's sources, events, truth and mappings to a directory",
-		usage: "--out DIR [--seed N] [--persons N] [--days N] [--start YYYY-MM-DD] [--gzip] [--density F]",
+		usage: "--out DIR [--seed N] [--persons N] [--days N] [--start YYYY-MM-DD] [--gzip] [--density F] [--quiet]",
 		help: `The same seed and sizes always give byte-identical files. Memory grows with
 --persons, not with --days: events are streamed. Every source and event file
 has a mapping in DIR/mappings/ for 'writ ingest'.`,
