@@ -119,7 +119,7 @@ func (r *Resolver) Run(records iter.Seq[Record]) error {
 	r.stats.Block = time.Since(t)
 
 	t = time.Now()
-	u := estimateU(d, r.cmp, orDefault(r.spec.RandomPairs, 200_000), r.spec.Seed)
+	u := estimateU(d, r.cmp, orDefault(r.spec.RandomPairs, 100_000), r.spec.Seed)
 	r.stats.U = time.Since(t)
 	t = time.Now()
 	train := int64(orDefault(r.spec.TrainPairs, 2_000_000))

@@ -86,7 +86,7 @@ type Spec struct {
 	// TrainPairs bounds the candidate pairs EM sees; more are sampled by block
 	// (0 means 2,000,000).
 	TrainPairs int `json:"train_pairs,omitempty"`
-	// RandomPairs is the number of random pairs that estimate u (0 means 200,000).
+	// RandomPairs is the number of random pairs that estimate u (0 means 100,000).
 	RandomPairs int `json:"random_pairs,omitempty"`
 	// KeepBelow keeps scored pairs under this probability too in Result.Pairs
 	// (0 keeps those ≥ 0.01; use a negative value to keep every candidate,
