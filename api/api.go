@@ -17,6 +17,7 @@ import (
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/audit"
+	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/scope"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// address, lock further logins out; zero means 5 per minute.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// Mappings finds a mapping by name for streamed ingest
+	// (POST /api/ingest/streams/{stream}); nil disables it.
+	Mappings func(name string) (*ingest.Mapping, error)
 }
 
 // Server serves the API. It is an http.Handler.
@@ -187,6 +191,8 @@ func (s *Server) routeAll() {
 	s.authed("GET /api/cases/{id}/pings", s.handlePings)
 	s.authed("GET /api/cases/{id}/plate-reads", s.handlePlateReads)
 	s.authed("GET /api/cases/{id}/records", s.handleRecords)
+
+	s.authed("POST /api/ingest/streams/{stream}", s.handleIngestStream)
 
 	s.authed("GET /api/audit/entries", s.handleAuditEntries)
 	s.authed("GET /api/audit/checkpoint", s.handleAuditCheckpoint)
