@@ -99,95 +99,158 @@ func estimateU(d *data, c *comparer, samples int, seed uint64) [][]float64 {
 	return u
 }
 
-// em fits a two-class latent model to the pattern counts of candidate
-// pairs: m (kept), the candidates' own non-match distribution (discarded:
-// candidates agree on blocking keys far more than random pairs do), and the
-// share of matches among candidates.
-func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64) (m, uc [][]float64, lambda float64, iters int) {
+// em fits a latent class model to the pattern counts of candidate pairs:
+// one class of matches, whose m is kept, and nuisance classes of
+// non-matches with free distributions, which are discarded. Candidates
+// agree on blocking keys far more than random pairs, and relatives share
+// an address, a phone and a surname: a second non-match class takes those
+// "same household" pairs, which a single one would push into the match
+// class. It returns m and the share of matches among candidates.
+func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64, classes int) (m [][]float64, lambda float64, iters int) {
 	type pat struct {
 		lv []uint8
 		n  float64
 	}
 	ps := make([]pat, 0, len(patterns))
+	var total float64
 	for code, n := range patterns {
 		lv := make([]uint8, len(c.nl))
 		c.decode(code, lv)
 		ps = append(ps, pat{lv, n})
+		total += n
 	}
-	m = make([][]float64, len(c.nl))
-	uc = make([][]float64, len(c.nl))
-	for i, nl := range c.nl {
-		m[i] = make([]float64, nl)
-		uc[i] = append([]float64{}, uRandom[i]...)
-		// start from agreement being likely for matches: exact 0.7, the rest
-		// shared out with more weight on closer levels
-		var tot float64
-		for l := 1; l < nl-1; l++ {
-			m[i][l] = float64(l)
-			tot += float64(l)
-		}
-		for l := 1; l < nl-1; l++ {
-			m[i][l] *= 0.3 / tot
-		}
-		m[i][nl-1] = 0.7
-		if nl == 3 {
-			m[i][1], m[i][2] = 0.2, 0.8
-		}
-	}
-	lambda = 0.1
-	nm := make([][]float64, len(c.nl))
-	nu := make([][]float64, len(c.nl))
-	for i, nl := range c.nl {
-		nm[i], nu[i] = make([]float64, nl), make([]float64, nl)
-	}
-	// log(m/u) per level, missing at 0, so each pattern costs one sum
-	lr := make([][]float64, len(c.nl))
-	for i, nl := range c.nl {
-		lr[i] = make([]float64, nl)
-	}
-	for iters = 1; iters <= 500; iters++ {
-		for i := range nm {
-			clear(nm[i])
-			clear(nu[i])
-			for l := 1; l < c.nl[i]; l++ {
-				lr[i][l] = math.Log(m[i][l] / uc[i][l])
-			}
-		}
-		var sr, sn float64
-		prior := math.Log(lambda / (1 - lambda))
-		for _, p := range ps {
-			x := prior
-			for i, l := range p.lv {
-				x += lr[i][l]
-			}
-			r := 1 / (1 + math.Exp(-x))
-			for i, l := range p.lv {
-				nm[i][l] += p.n * r
-				nu[i][l] += p.n * (1 - r)
-			}
-			sr += p.n * r
-			sn += p.n
-		}
-		delta := math.Abs(sr/sn - lambda)
-		lambda = min(max(sr/sn, 1e-12), 1-1e-12)
+	k := max(classes, 2)
+	// theta[j][i][l] = P(level l of comparison i | class j); class 0 matches
+	theta := make([][][]float64, k)
+	counts := make([][][]float64, k)
+	for j := range k {
+		theta[j] = make([][]float64, len(c.nl))
+		counts[j] = make([][]float64, len(c.nl))
 		for i, nl := range c.nl {
-			var tm, tu float64
-			for l := 1; l < nl; l++ {
-				tm += nm[i][l]
-				tu += nu[i][l]
+			counts[j][i] = make([]float64, nl)
+			theta[j][i] = initLevels(j, nl, uRandom[i])
+		}
+	}
+	w := make([]float64, k) // class shares
+	w[0] = 0.1
+	for j := 1; j < k; j++ {
+		w[j] = 0.9 / float64(k-1)
+	}
+	logt := make([][][]float64, k)
+	for j := range k {
+		logt[j] = make([][]float64, len(c.nl))
+		for i, nl := range c.nl {
+			logt[j][i] = make([]float64, nl)
+		}
+	}
+	ll := make([]float64, k)
+	for iters = 1; iters <= 500; iters++ {
+		for j := range k {
+			for i := range c.nl {
+				clear(counts[j][i])
+				for l := 1; l < c.nl[i]; l++ {
+					logt[j][i][l] = math.Log(theta[j][i][l])
+				}
 			}
-			for l := 1; l < nl; l++ {
-				v := (nm[i][l] + 1e-3) / (tm + 1e-3*float64(nl-1))
-				delta = max(delta, math.Abs(v-m[i][l]))
-				m[i][l] = v
-				uc[i][l] = (nu[i][l] + 1e-3) / (tu + 1e-3*float64(nl-1))
+		}
+		share := make([]float64, k)
+		for _, p := range ps {
+			top := math.Inf(-1)
+			for j := range k {
+				x := math.Log(w[j])
+				for i, l := range p.lv {
+					x += logt[j][i][l]
+				}
+				ll[j] = x
+				top = max(top, x)
+			}
+			var z float64
+			for j := range k {
+				ll[j] = math.Exp(ll[j] - top)
+				z += ll[j]
+			}
+			for j := range k {
+				r := p.n * ll[j] / z
+				share[j] += r
+				for i, l := range p.lv {
+					counts[j][i][l] += r
+				}
+			}
+		}
+		delta := 0.0
+		for j := range k {
+			nw := min(max(share[j]/total, 1e-12), 1-1e-12)
+			delta = max(delta, math.Abs(nw-w[j]))
+			w[j] = nw
+			for i, nl := range c.nl {
+				var t float64
+				for l := 1; l < nl; l++ {
+					t += counts[j][i][l]
+				}
+				for l := 1; l < nl; l++ {
+					v := (counts[j][i][l] + 1e-3) / (t + 1e-3*float64(nl-1))
+					delta = max(delta, math.Abs(v-theta[j][i][l]))
+					theta[j][i][l] = v
+				}
 			}
 		}
 		if delta < 1e-7 {
 			break
 		}
 	}
-	return m, uc, lambda, iters
+	// no level is rarer than mFloor among matches: data errors and moves
+	// happen, and EM, having pushed such pairs out of the match class,
+	// would otherwise let one field's disagreement veto a match by 20 bits
+	m = theta[0]
+	for i, nl := range c.nl {
+		var t float64
+		for l := 1; l < nl; l++ {
+			m[i][l] = max(m[i][l], mFloor)
+			t += m[i][l]
+		}
+		for l := 1; l < nl; l++ {
+			m[i][l] /= t
+		}
+	}
+	return m, w[0], iters
+}
+
+// emClasses is one match class and two non-match classes; mFloor bounds
+// how unlikely a level may be among matches. Both were chosen by measuring
+// FEBRL, fake_1000 and the synthetic world (docs/resolve.md).
+const (
+	emClasses = 3
+	mFloor    = 0.02
+)
+
+// initLevels starts class j's distribution over nl levels: matches agree
+// (exact 0.7, the rest shared with more weight on closer levels); the first
+// non-match class is the random pairs'; further ones sit halfway.
+func initLevels(j, nl int, u []float64) []float64 {
+	m := make([]float64, nl)
+	var tot float64
+	for l := 1; l < nl-1; l++ {
+		m[l] = float64(l)
+		tot += float64(l)
+	}
+	for l := 1; l < nl-1; l++ {
+		m[l] *= 0.3 / tot
+	}
+	m[nl-1] = 0.7
+	if nl == 3 {
+		m[1], m[2] = 0.2, 0.8
+	}
+	switch {
+	case j == 0:
+		return m
+	case j == 1:
+		return append([]float64{}, u...)
+	}
+	out := make([]float64, nl)
+	for l := range out {
+		out[l] = (m[l] + u[l]) / 2
+	}
+	return out
 }
 
 // newModel puts the parameters together and fixes the weights.

@@ -28,6 +28,9 @@ func normalize(k Kind, s string) string {
 		return digitsOf(s)
 	case KindNumber:
 		return strings.TrimSpace(s)
+	case KindCode:
+		// identifiers are written with and without separators: 69.03.19-472.40
+		return strings.ReplaceAll(words(s), " ", "")
 	}
 	return words(s)
 }

@@ -158,7 +158,7 @@ func (r *Resolver) Run(records iter.Seq[Record]) error {
 	// EM's own non-match distribution describes candidates only; scoring
 	// uses u from random pairs and the prior over all pairs, which measured
 	// better calibrated (docs/resolve.md)
-	m, _, lc, iters := em(r.cmp, patterns, u)
+	m, lc, iters := em(r.cmp, patterns, u, emClasses)
 	lambda := lc * (trained / rate) / totalPairs(d)
 	lambda = min(max(lambda, 1e-15), 0.5)
 	r.model = newModel(&r.spec, m, u, lambda, lc, iters)

@@ -25,7 +25,8 @@ const (
 	// ≤ 1, Jaro–Winkler ≥ 0.9 and ≥ 0.8 bands, optionally swapped with another field.
 	KindName Kind = "name"
 	// KindCode: identifiers, postcodes and house numbers, where a typo is a
-	// character edit: exact, Damerau–Levenshtein ≤ 1 and ≤ 2.
+	// character edit: exact, Damerau–Levenshtein ≤ 1 and ≤ 2. Only letters
+	// and digits count, so 69.03.19-472.40 equals 69031947240.
 	KindCode Kind = "code"
 	// KindDate: exact, one typed digit or a day/month swap, within a year,
 	// within ten years.
