@@ -107,28 +107,32 @@ func estimateU(d *data, c *comparer, samples int, seed uint64) [][]float64 {
 // "same household" pairs, which a single one would push into the match
 // class. It returns m and the share of matches among candidates.
 func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64, classes int) (m [][]float64, lambda float64, iters int) {
-	type pat struct {
-		lv []uint8
-		n  float64
+	// levels flattened: comparison i's level l sits at off[i]+l, so a
+	// pattern is a list of slots and a class's log table is one slice
+	off := make([]int, len(c.nl)+1)
+	for i, nl := range c.nl {
+		off[i+1] = off[i] + nl
 	}
-	ps := make([]pat, 0, len(patterns))
+	size, nc := off[len(c.nl)], len(c.nl)
+	slots := make([]int32, 0, len(patterns)*nc)
+	ns := make([]float64, 0, len(patterns))
+	lv := make([]uint8, nc)
 	var total float64
 	for code, n := range patterns {
-		lv := make([]uint8, len(c.nl))
 		c.decode(code, lv)
-		ps = append(ps, pat{lv, n})
+		for i, l := range lv {
+			slots = append(slots, int32(off[i]+int(l)))
+		}
+		ns = append(ns, n)
 		total += n
 	}
 	k := max(classes, 2)
-	// theta[j][i][l] = P(level l of comparison i | class j); class 0 matches
-	theta := make([][][]float64, k)
-	counts := make([][][]float64, k)
+	theta := make([][]float64, k) // P(level | class), flat; class 0 matches
+	logt := make([][]float64, k)
 	for j := range k {
-		theta[j] = make([][]float64, len(c.nl))
-		counts[j] = make([][]float64, len(c.nl))
+		theta[j], logt[j] = make([]float64, size), make([]float64, size)
 		for i, nl := range c.nl {
-			counts[j][i] = make([]float64, nl)
-			theta[j][i] = initLevels(j, nl, uRandom[i])
+			copy(theta[j][off[i]:], initLevels(j, nl, uRandom[i]))
 		}
 	}
 	w := make([]float64, k) // class shares
@@ -136,30 +140,22 @@ func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64, classes i
 	for j := 1; j < k; j++ {
 		w[j] = 0.9 / float64(k-1)
 	}
-	logt := make([][][]float64, k)
-	for j := range k {
-		logt[j] = make([][]float64, len(c.nl))
-		for i, nl := range c.nl {
-			logt[j][i] = make([]float64, nl)
-		}
+	// the E-step runs on all cores, each worker summing into its own counts
+	workers := runtime.GOMAXPROCS(0)
+	counts := make([][]float64, workers)
+	shares := make([][]float64, workers)
+	for wi := range workers {
+		counts[wi], shares[wi] = make([]float64, k*size), make([]float64, k)
 	}
-	ll := make([]float64, k)
-	for iters = 1; iters <= 500; iters++ {
-		for j := range k {
-			for i := range c.nl {
-				clear(counts[j][i])
-				for l := 1; l < c.nl[i]; l++ {
-					logt[j][i][l] = math.Log(theta[j][i][l])
-				}
-			}
-		}
-		share := make([]float64, k)
-		for _, p := range ps {
+	estep := func(cnt, share []float64, lo, hi int) {
+		ll := make([]float64, k)
+		for p := lo; p < hi; p++ {
+			sl := slots[p*nc : (p+1)*nc]
 			top := math.Inf(-1)
 			for j := range k {
 				x := math.Log(w[j])
-				for i, l := range p.lv {
-					x += logt[j][i][l]
+				for _, s := range sl {
+					x += logt[j][s]
 				}
 				ll[j] = x
 				top = max(top, x)
@@ -170,42 +166,79 @@ func em(c *comparer, patterns map[uint64]float64, uRandom [][]float64, classes i
 				z += ll[j]
 			}
 			for j := range k {
-				r := p.n * ll[j] / z
+				r := ns[p] * ll[j] / z
 				share[j] += r
-				for i, l := range p.lv {
-					counts[j][i][l] += r
+				cj := cnt[j*size : (j+1)*size]
+				for _, s := range sl {
+					cj[s] += r
 				}
 			}
 		}
+	}
+	cnt := make([]float64, size)
+	for iters = 1; iters <= 500; iters++ {
+		for j := range k {
+			for i, nl := range c.nl {
+				logt[j][off[i]] = 0 // missing weighs nothing
+				for l := 1; l < nl; l++ {
+					logt[j][off[i]+l] = math.Log(theta[j][off[i]+l])
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		per := (len(ns) + workers - 1) / workers
+		for wi := range workers {
+			clear(counts[wi])
+			clear(shares[wi])
+			lo, hi := min(wi*per, len(ns)), min((wi+1)*per, len(ns))
+			wg.Add(1)
+			go func() { defer wg.Done(); estep(counts[wi], shares[wi], lo, hi) }()
+		}
+		wg.Wait()
+		// converged when what is kept (the match class) stops moving; the
+		// nuisance classes may drift on slowly
 		delta := 0.0
 		for j := range k {
-			nw := min(max(share[j]/total, 1e-12), 1-1e-12)
-			delta = max(delta, math.Abs(nw-w[j]))
+			var share float64
+			clear(cnt)
+			for wi := range workers {
+				share += shares[wi][j]
+				for s, v := range counts[wi][j*size : (j+1)*size] {
+					cnt[s] += v
+				}
+			}
+			nw := min(max(share/total, 1e-12), 1-1e-12)
+			if j == 0 {
+				delta = max(delta, math.Abs(nw-w[j]))
+			}
 			w[j] = nw
 			for i, nl := range c.nl {
 				var t float64
 				for l := 1; l < nl; l++ {
-					t += counts[j][i][l]
+					t += cnt[off[i]+l]
 				}
 				for l := 1; l < nl; l++ {
-					v := (counts[j][i][l] + 1e-3) / (t + 1e-3*float64(nl-1))
-					delta = max(delta, math.Abs(v-theta[j][i][l]))
-					theta[j][i][l] = v
+					v := (cnt[off[i]+l] + 1e-3) / (t + 1e-3*float64(nl-1))
+					if j == 0 {
+						delta = max(delta, math.Abs(v-theta[j][off[i]+l]))
+					}
+					theta[j][off[i]+l] = v
 				}
 			}
 		}
-		if delta < 1e-7 {
+		if delta < 1e-6 {
 			break
 		}
 	}
 	// no level is rarer than mFloor among matches: data errors and moves
 	// happen, and EM, having pushed such pairs out of the match class,
 	// would otherwise let one field's disagreement veto a match by 20 bits
-	m = theta[0]
+	m = make([][]float64, nc)
 	for i, nl := range c.nl {
+		m[i] = make([]float64, nl)
 		var t float64
 		for l := 1; l < nl; l++ {
-			m[i][l] = max(m[i][l], mFloor)
+			m[i][l] = max(theta[0][off[i]+l], mFloor)
 			t += m[i][l]
 		}
 		for l := 1; l < nl; l++ {
