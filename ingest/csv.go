@@ -33,7 +33,8 @@ type csvReader struct {
 	rec    []byte // unescaped field bytes of the record
 	ends   []int  // end of each field in rec
 	raw    []byte // the record's lines, when it spans several
-	header int    // columns every row must have; 0: any number
+	fields [][]byte
+	header int // columns every row must have; 0: any number
 }
 
 func newCSVReader(r io.Reader, comma byte, quotes bool, max int) *csvReader {
@@ -97,12 +98,13 @@ func (c *csvReader) record(line []byte) (*row, error) {
 	if bad != nil {
 		return &c.row, bad
 	}
-	c.row.fields = c.row.fields[:0]
+	c.fields = c.fields[:0]
 	start := 0
 	for _, end := range c.ends {
-		c.row.fields = append(c.row.fields, c.rec[start:end])
+		c.fields = append(c.fields, c.rec[start:end])
 		start = end
 	}
+	c.row.fields = c.fields
 	if bad := columnCount(len(c.row.fields), c.header); bad != nil {
 		return &c.row, bad
 	}

@@ -334,9 +334,23 @@ func (r *run) fatal(err error) error {
 }
 
 func (r *run) newBatch(n int64, mp *Mapper) *writ.Batch {
-	return &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: r.s.SourceKey, Number: n, Size: r.opt.BatchSize,
+	b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: r.s.SourceKey, Number: n, Size: r.opt.BatchSize,
 		Dataset: r.m.Dataset, Source: r.s.File, Kind: r.m.Kind, BasisKind: r.opt.Basis.Kind, BasisID: r.opt.Basis.ID},
 		Fields: mp.schema}
+	// Room for a whole batch up front: growing the slice row by row cost
+	// more than the rows themselves.
+	size := min(r.opt.BatchSize, 1<<16)
+	switch r.m.Kind {
+	case writ.DataPings:
+		b.Pings = make([]writ.Ping, 0, size)
+	case writ.DataContacts:
+		b.Contacts = make([]writ.Contact, 0, size)
+	case writ.DataPlateReads:
+		b.PlateReads = make([]writ.PlateRead, 0, size)
+	case writ.DataRecords:
+		b.Records = make([]writ.Record, 0, size)
+	}
+	return b
 }
 
 func isRowErr(err error) bool {

