@@ -111,7 +111,7 @@ func febrlSpec() Spec {
 			{Name: "given place", On: []string{"dm:given_name", "dm:suburb"}},
 			{Name: "street place", On: []string{"dm:address_1", "dm:suburb"}},
 		},
-		KeepBelow: -1,
+		KeepFrom: -1,
 	}
 }
 
@@ -152,6 +152,6 @@ func fake1000Spec() Spec {
 			{Name: "year", On: []string{"year:dob"}},
 			{Name: "initial city", On: []string{"pre1:first_name|surname", "city"}},
 		},
-		KeepBelow: -1,
+		KeepFrom: -1,
 	}
 }

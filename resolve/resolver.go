@@ -118,107 +118,9 @@ func (r *Resolver) Run(records iter.Seq[Record]) error {
 	r.stats.BlockPairs, r.stats.SkippedBlocks = upper, skipped
 	r.stats.Block = time.Since(t)
 
-	t = time.Now()
-	u := estimateU(d, r.cmp, orDefault(r.spec.RandomPairs, 100_000), r.spec.Seed)
-	r.stats.U = time.Since(t)
-	t = time.Now()
-	train := int64(orDefault(r.spec.TrainPairs, 2_000_000))
-	stored := upper <= train
-	rate := 1.0
-	var keep func(uint64) bool
-	if !stored {
-		rate = float64(train) / float64(upper)
-		keep = func(h uint64) bool { return float64(h*0x9E3779B97F4A7C15>>11)/(1<<53) < rate }
-	}
-	workers := max(1, runtimeWorkers())
-	pats := make([]map[uint64]float64, workers)
-	cands := make([][]cand, workers)
-	cmps := make([]*comparer, workers)
-	for w := range workers {
-		pats[w], cmps[w] = map[uint64]float64{}, newComparer(d)
-	}
-	d.forPairs(r.ix, keep, func(w int, x, y int32) {
-		code := cmps[w].compare(x, y)
-		pats[w][code]++
-		if stored {
-			cands[w] = append(cands[w], cand{x, y, code})
-		}
-	})
-	patterns := pats[0]
-	for _, p := range pats[1:] {
-		for k, v := range p {
-			patterns[k] += v
-		}
-	}
-	var trained float64
-	for _, v := range patterns {
-		trained += v
-	}
-	r.stats.TrainPairs, r.stats.Patterns = int64(trained), len(patterns)
-	// EM's own non-match distribution describes candidates only; scoring
-	// uses u from random pairs and the prior over all pairs, which measured
-	// better calibrated (docs/resolve.md)
-	m, lc, iters := em(r.cmp, patterns, u, emClasses)
-	lambda := lc * (trained / rate) / totalPairs(d)
-	lambda = min(max(lambda, 1e-15), 0.5)
-	r.model = newModel(&r.spec, m, u, lambda, lc, iters)
-	r.stats.Train = time.Since(t)
-
-	t = time.Now()
-	floor := r.spec.keepBelow()
-	if stored {
-		r.stats.CandidatePairs = int64(trained)
-		for w, cs := range cands {
-			c := cmps[w]
-			for _, cd := range cs {
-				c.decode(cd.code, c.levels)
-				if lo := r.model.log2Odds(c, cd.x); probability(lo) >= floor {
-					r.edges = append(r.edges, edge{cd.x, cd.y, lo})
-				}
-			}
-			cands[w] = nil
-		}
-	} else {
-		kept := make([][]edge, workers)
-		counts := make([]int64, workers)
-		d.forPairs(r.ix, nil, func(w int, x, y int32) {
-			c := cmps[w]
-			c.compare(x, y)
-			counts[w]++
-			if lo := r.model.log2Odds(c, x); probability(lo) >= floor {
-				kept[w] = append(kept[w], edge{x, y, lo})
-			}
-		})
-		for w := range workers {
-			r.stats.CandidatePairs += counts[w]
-			r.edges = append(r.edges, kept[w]...)
-		}
-	}
-	r.stats.Kept = len(r.edges)
-	r.stats.Score = time.Since(t)
+	tr := r.train()
+	r.scoreCandidates(tr)
 	return r.recluster()
-}
-
-type cand struct {
-	x, y int32
-	code uint64
-}
-
-// totalPairs is the number of pairs the spec allows among all records.
-func totalPairs(d *data) float64 {
-	n := float64(d.n())
-	if !d.spec.Link {
-		return n * (n - 1) / 2
-	}
-	per := make([]float64, len(d.datasets))
-	for _, ds := range d.dataset {
-		per[ds]++
-	}
-	var same float64
-	for _, k := range per {
-		same += k * (k - 1) / 2
-	}
-	return n*(n-1)/2 - same
 }
 
 // recluster rebuilds the entities from the kept pairs under the decisions.
@@ -259,7 +161,7 @@ func (r *Resolver) Add(records iter.Seq[Record]) error {
 	if r.d == nil {
 		return writ.Errorf(writ.EConflict, "resolve: Add before Run")
 	}
-	floor := r.spec.keepBelow()
+	floor := r.spec.keepFrom()
 	var fresh []edge
 	seen := map[int32]bool{}
 	var buf []int32

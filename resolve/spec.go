@@ -89,10 +89,10 @@ type Spec struct {
 	TrainPairs int `json:"train_pairs,omitempty"`
 	// RandomPairs is the number of random pairs that estimate u (0 means 100,000).
 	RandomPairs int `json:"random_pairs,omitempty"`
-	// KeepBelow keeps scored pairs under this probability too in Result.Pairs
-	// (0 keeps those ≥ 0.01; use a negative value to keep every candidate,
-	// as calibration needs).
-	KeepBelow float64 `json:"keep_below,omitempty"`
+	// KeepFrom is the lowest probability of the scored pairs kept for
+	// Pairs and Add (0 means 0.01; negative keeps every candidate, as
+	// measuring calibration needs).
+	KeepFrom float64 `json:"keep_from,omitempty"`
 	// Seed makes the random pairs reproducible.
 	Seed uint64 `json:"seed,omitempty"`
 }
@@ -104,14 +104,14 @@ func (s *Spec) threshold() float64 {
 	return s.Threshold
 }
 
-func (s *Spec) keepBelow() float64 {
+func (s *Spec) keepFrom() float64 {
 	switch {
-	case s.KeepBelow < 0:
+	case s.KeepFrom < 0:
 		return -1
-	case s.KeepBelow == 0:
+	case s.KeepFrom == 0:
 		return 0.01
 	}
-	return s.KeepBelow
+	return s.KeepFrom
 }
 
 func orDefault(v, d int) int {

@@ -124,7 +124,7 @@ func worldSpec() Spec {
 			{Name: "phone", On: []string{"phone"}},
 			{Name: "email", On: []string{"email"}},
 		},
-		KeepBelow: -1,
+		KeepFrom: -1,
 	}
 }
 
