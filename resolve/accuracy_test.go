@@ -101,9 +101,10 @@ func TestAccuracyFake1000(t *testing.T) {
 	}
 }
 
-// TestAccuracyLinkage links FEBRL dataset 3 with a corrupted copy of
-// itself: a record matches its copy and the copies of its duplicates.
-func TestAccuracyLinkage(t *testing.T) {
+// febrlLinkage pairs FEBRL dataset 3 with a corrupted copy of itself: a
+// record matches its copy and the copies of its duplicates.
+func febrlLinkage(t testing.TB) ([]Record, Truth) {
+	t.Helper()
 	a, ta := febrl(t, "dataset3.csv", "a")
 	s := newSynth(3)
 	truth := Truth{Entity: map[string]string{}, Dataset: map[string]string{}, Link: true}
@@ -114,6 +115,11 @@ func TestAccuracyLinkage(t *testing.T) {
 		truth.Entity[r.ID], truth.Entity[b.ID] = ta.Entity[r.ID], ta.Entity[r.ID]
 		truth.Dataset[r.ID], truth.Dataset[b.ID] = "a", "b"
 	}
+	return recs, truth
+}
+
+func TestAccuracyLinkage(t *testing.T) {
+	recs, truth := febrlLinkage(t)
 	spec := febrlSpec()
 	spec.Link = true
 	_, m := measure(t, spec, recs, truth)

@@ -50,6 +50,28 @@ func BenchmarkLink5000(b *testing.B) {
 	b.Logf("stats %+v", r.Stats())
 }
 
+// BenchmarkLinkFEBRL3 links FEBRL dataset 3 (5,000 records) with a
+// corrupted copy of itself (5,000 more).
+func BenchmarkLinkFEBRL3(b *testing.B) {
+	recs, truth := febrlLinkage(b)
+	spec := febrlSpec()
+	spec.Link = true
+	b.ReportAllocs()
+	var r *Resolver
+	for b.Loop() {
+		var err error
+		if r, err = New(spec); err != nil {
+			b.Fatal(err)
+		}
+		if err := r.Run(slices.Values(recs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(PairScores(r.Pairs(), truth, 0.5).F1, "F1")
+	b.ReportMetric(float64(r.Stats().CandidatePairs), "candidates")
+	b.Logf("stats %+v", r.Stats())
+}
+
 // BenchmarkMillion deduplicates a million generated records, streamed in so
 // they are never all held as maps; run it with -resolve.million.
 func BenchmarkMillion(b *testing.B) {
@@ -84,7 +106,16 @@ func BenchmarkMillion(b *testing.B) {
 				fp++
 			}
 		}
+		sizes := map[int32]int{}
+		for _, e := range truth {
+			sizes[e]++
+		}
+		positives := 0
+		for _, k := range sizes {
+			positives += k * (k - 1) / 2
+		}
 		b.ReportMetric(float64(tp)/float64(tp+fp), "precision@0.5")
+		b.ReportMetric(float64(tp)/float64(positives), "recall@0.5")
 	}
 }
 
