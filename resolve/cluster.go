@@ -139,6 +139,7 @@ func (c *clusters) coherence(a, b int32, prob func(x, y int32) (float64, bool)) 
 // confirmed pairs joined regardless of score; a confirmation that would
 // join a rejected pair is a conflict.
 func (c *clusters) constrain(musts, cannots [][2]int32, id func(int32) string) error {
+	clear(c.cannot) // decisions come whole each time
 	for _, p := range cannots {
 		c.cannot[p[0]] = append(c.cannot[p[0]], p[1])
 		c.cannot[p[1]] = append(c.cannot[p[1]], p[0])

@@ -168,6 +168,9 @@ func Reliability(pairs []Pair, truth Truth, bins int) (table []Bin, ece float64)
 
 // Candidate reports whether blocking makes a and b a candidate pair.
 func (r *Resolver) Candidate(a, b string) bool {
+	if r.d == nil {
+		return false
+	}
 	x, okA := r.d.byID[a]
 	y, okB := r.d.byID[b]
 	if !okA || !okB || x == y || !r.d.comparable(x, y) {

@@ -33,11 +33,12 @@ type Waterfall struct {
 
 // Explain returns the waterfall of records a and b.
 func (r *Resolver) Explain(a, b string) (Waterfall, error) {
+	if r.model == nil {
+		return Waterfall{}, writ.Errorf(writ.EConflict, "resolve: no model before Run")
+	}
 	x, okA := r.d.byID[a]
 	y, okB := r.d.byID[b]
 	switch {
-	case r.model == nil:
-		return Waterfall{}, writ.Errorf(writ.EConflict, "resolve: no model yet")
 	case !okA:
 		return Waterfall{}, writ.Errorf(writ.ENotFound, "resolve: no record %q", a)
 	case !okB:

@@ -269,3 +269,28 @@ func TestEvaluation(t *testing.T) {
 		t.Errorf("EntityScores(perfect) F1 = %v, want 1", es.F1)
 	}
 }
+
+func TestBeforeRun(t *testing.T) {
+	r, err := New(synthSpec(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, es := r.Pairs(), r.Entities(); ps != nil || es != nil {
+		t.Errorf("Pairs(), Entities() before Run = %v, %v, want nil", ps, es)
+	}
+	if r.Same("a", "b") || r.Candidate("a", "b") {
+		t.Error("Same or Candidate before Run = true, want false")
+	}
+	if _, err := r.Explain("a", "b"); writ.ErrorKind(err) != writ.EConflict {
+		t.Errorf("Explain before Run = %v, want conflict", err)
+	}
+	if _, err := r.EntityOf("a"); writ.ErrorKind(err) != writ.ENotFound {
+		t.Errorf("EntityOf before Run = %v, want not found", err)
+	}
+	if err := r.Add(slices.Values([]Record{{ID: "a"}})); writ.ErrorKind(err) != writ.EConflict {
+		t.Errorf("Add before Run = %v, want conflict", err)
+	}
+	if err := r.Run(slices.Values([]Record{{ID: "a"}})); writ.ErrorKind(err) != writ.EInvalid {
+		t.Errorf("Run(one record) = %v, want invalid", err)
+	}
+}

@@ -210,6 +210,9 @@ func (r *Resolver) Stats() Stats { return r.stats }
 
 // Pairs returns the kept scored pairs, best first.
 func (r *Resolver) Pairs() []Pair {
+	if r.d == nil {
+		return nil
+	}
 	out := make([]Pair, len(r.edges))
 	for i, e := range r.edges {
 		out[i] = Pair{A: r.id(e.x), B: r.id(e.y), Probability: e.p(), Log2Odds: e.lo}
@@ -220,6 +223,9 @@ func (r *Resolver) Pairs() []Pair {
 
 // Entities returns every entity, records sorted, ordered by id.
 func (r *Resolver) Entities() []Entity {
+	if r.d == nil {
+		return nil
+	}
 	out := make([]Entity, 0, len(r.cl.members))
 	for _, ms := range r.cl.members {
 		out = append(out, r.entity(ms))
@@ -250,6 +256,9 @@ func compareStrings(a, b string) int {
 
 // EntityOf returns the entity holding record id.
 func (r *Resolver) EntityOf(id string) (Entity, error) {
+	if r.d == nil {
+		return Entity{}, writ.Errorf(writ.ENotFound, "resolve: no record %q before Run", id)
+	}
 	i, ok := r.d.byID[id]
 	if !ok {
 		return Entity{}, writ.Errorf(writ.ENotFound, "resolve: no record %q", id)
@@ -259,6 +268,9 @@ func (r *Resolver) EntityOf(id string) (Entity, error) {
 
 // Same reports whether two records are in one entity.
 func (r *Resolver) Same(a, b string) bool {
+	if r.d == nil {
+		return false
+	}
 	x, okA := r.d.byID[a]
 	y, okB := r.d.byID[b]
 	return okA && okB && r.cl.find(x) == r.cl.find(y)
