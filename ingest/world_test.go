@@ -21,7 +21,7 @@ func TestWorld(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	sum, err := world.Generate(ctx, world.Config{Seed: 3, Persons: 1000, Days: 2, Out: dir, Gzip: true})
+	sum, err := world.Generate(ctx, world.Config{Seed: 3, Persons: 1000, Days: 2, Density: 0.5, Out: dir, Gzip: true})
 	if err != nil {
 		t.Fatalf("world.Generate() = %v", err)
 	}
