@@ -213,7 +213,16 @@ func FuzzPhone(f *testing.F) {
 	}
 	f.Add("06-12345678", "NL")
 	f.Add("555", "ZZ")
+	for _, s := range []string{"+32470123456", "+3225551212", "+442012345678", "+4402012345678", "+12125550142", "+390612345678",
+		"+8613800138000", "+5491123456789", "+80012345678", "+999123456789"} {
+		f.Add(s, "BE")
+	}
 	f.Fuzz(func(t *testing.T, in, region string) {
+		if fast, ok := phoneE164(in); ok {
+			if slow, err := phoneParse(in, region); err != nil || slow != fast {
+				t.Fatalf("phoneE164(%q) = %q, but the parser says %q, %v", in, fast, slow, err)
+			}
+		}
 		got, err := Phone(in, region)
 		checkNorm(t, "Phone", in, err)
 		if err == nil {

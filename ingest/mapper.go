@@ -44,6 +44,7 @@ type Mapper struct {
 // names (nil for JSON, or for CSV without a header).
 func newMapper(m *Mapping, header []string, now time.Time) (*Mapper, error) {
 	mp := &Mapper{m: m, pos: map[string]int{}, now: now}
+	phones := map[string]map[string]string{}
 	for _, name := range m.sortedFields() {
 		f := m.Fields[name]
 		c := column{target: name, Field: f, index: -1}
@@ -59,7 +60,11 @@ func newMapper(m *Mapping, header []string, now time.Time) (*Mapper, error) {
 			c.path = strings.Split(f.From, ".")
 		}
 		if f.Normalize == NormPhone {
-			c.cache = map[string]string{}
+			// Columns of one region share a cache: a caller is often a callee.
+			if phones[f.Region] == nil {
+				phones[f.Region] = map[string]string{}
+			}
+			c.cache = phones[f.Region]
 		}
 		mp.pos[name] = len(mp.cols)
 		mp.cols = append(mp.cols, c)
