@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/writhq/writ"
 )
@@ -125,18 +125,79 @@ func recordRows(rows []writ.Record) rowSet {
 					return writ.Errorf(writ.EInvalid, "records row %d: field %q is both protected and not", i, k)
 				}
 			}
-			for j, m := range []map[string]string{r.Fields, r.Protected} {
-				if m == nil {
-					m = map[string]string{}
-				}
-				b, err := json.Marshal(m)
-				if err != nil {
-					return writ.Errorf(writ.EInvalid, "records row %d fields: %v", i, err)
-				}
-				enc[i][j] = string(b)
-			}
+			enc[i][0], enc[i][1] = jsonObject(r.Fields), jsonObject(r.Protected)
 			return nil
 		}}
+}
+
+// jsonObject encodes a string map as a JSON object with sorted keys, as
+// encoding/json does (invalid UTF-8 becomes U+FFFD) but without its
+// reflection, which was a fifth of the cost of committing records.
+func jsonObject(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	keys := make([]string, 0, len(m))
+	n := 2
+	for k, v := range m {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 6
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return string(append(b, '}'))
+}
+
+// appendJSONString appends s as a JSON string, escaping what encoding/json
+// escapes: quotes, backslashes, control characters, <, >, &, U+2028, U+2029.
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }
 
 // checkBatch refuses a batch marker without what provenance needs.
