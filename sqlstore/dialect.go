@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -17,6 +18,10 @@ type Dialect struct {
 	// Classify maps a driver error to a domain error kind ("" if unknown)
 	// and reports whether the transaction may be retried (busy, serialization).
 	Classify func(err error) (kind string, retry bool)
+	// CopyFrom, if set, bulk-loads rows into table over the driver
+	// connection, inside its open transaction; next returns nil after the
+	// last row. Package postgres sets it to COPY; ingest batches use it.
+	CopyFrom func(ctx context.Context, driverConn any, table string, cols []string, next func() []any) (int64, error)
 }
 
 // Rebind rewrites ? placeholders to the dialect's form. Queries in this package

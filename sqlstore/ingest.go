@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/writhq/writ"
@@ -263,7 +264,7 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 // written with the batch's provenance.
 func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (writ.BatchResult, error) {
 	var res writ.BatchResult
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.batchTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		res = writ.BatchResult{}
 		keep, quar := own, b.Quarantine
 		if own == nil {
@@ -323,11 +324,14 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 		if rs.order != nil && own == nil {
 			slices.SortStableFunc(keep, rs.order)
 		}
-		if own != nil {
+		switch {
+		case own == nil && db.dialect.CopyFrom != nil:
+			err = db.copyRows(ctx, conn, rs, keep, []any{b.Dataset, b.Source, strconv.FormatInt(res.ID, 10), b.BasisKind, b.BasisID})
+		case own != nil:
 			err = db.insertChunks(ctx, tx, rs.table, rs.cols+", "+provCols, nil, nil, keep, func(dst []any, i int) []any {
 				return provArgs(rs.vals(dst, i), *rs.prov(i))
 			})
-		} else {
+		default:
 			err = db.insertChunks(ctx, tx, rs.table, rs.cols+", src_offset, content_hash", batchProvCols,
 				[]any{b.Dataset, b.Source, strconv.FormatInt(res.ID, 10), b.BasisKind, b.BasisID}, keep,
 				func(dst []any, i int) []any {
@@ -360,6 +364,68 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 		return writ.BatchResult{}, err
 	}
 	return res, nil
+}
+
+// batchTx runs fn in a write transaction on one connection, so that fn can
+// also reach the driver connection (COPY), retrying as tx does.
+func (db *DB) batchTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		err = db.tryBatchTx(ctx, fn)
+		if err == nil || !errors.Is(err, errRetry) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+	return db.wrap(err)
+}
+
+func (db *DB) tryBatchTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return db.wrap(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return db.wrap(err)
+	}
+	if err := fn(conn, tx); err != nil {
+		tx.Rollback()
+		return db.wrap(err)
+	}
+	return db.wrap(tx.Commit())
+}
+
+// copyRows bulk-loads rows keep of a batch with the dialect's CopyFrom,
+// in the transaction open on conn.
+func (db *DB) copyRows(ctx context.Context, conn *sql.Conn, rs rowSet, keep []int, consts []any) error {
+	if len(keep) == 0 {
+		return nil
+	}
+	cols := append(strings.Split(rs.cols, ", "), "src_offset", "content_hash")
+	cols = append(cols, batchProvCols...)
+	k := 0
+	next := func() []any {
+		if k == len(keep) {
+			return nil
+		}
+		i := keep[k]
+		k++
+		p := rs.prov(i)
+		row := append(rs.vals(make([]any, 0, len(cols)), i), p.Offset, p.ContentHash)
+		return append(row, consts...)
+	}
+	return conn.Raw(func(dc any) error {
+		if _, err := db.dialect.CopyFrom(ctx, dc, rs.table, cols, next); err != nil {
+			return fmt.Errorf("copy into %s: %w", rs.table, err)
+		}
+		return nil
+	})
 }
 
 // batchProvCols are the provenance columns every row of a batch shares.
