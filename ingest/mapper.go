@@ -258,7 +258,7 @@ func (mp *Mapper) appendRow(b *writ.Batch, prov writ.Provenance) *RowError {
 }
 
 func (mp *Mapper) record(prov writ.Provenance) writ.Record {
-	r := writ.Record{Entity: mp.m.Entity, ObservedAt: mp.now, Fields: map[string]string{}, Prov: prov}
+	r := writ.Record{Entity: mp.m.Entity, ObservedAt: mp.now, Fields: make(map[string]string, len(mp.schema)), Prov: prov}
 	for i := range mp.cols {
 		c := &mp.cols[i]
 		if !mp.have[i] {
