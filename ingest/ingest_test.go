@@ -181,6 +181,19 @@ func TestCheckBasis(t *testing.T) {
 	b := newBases(t, db, "population-registry")
 	pings, records := mapping(t, "pings_csv.json"), mapping(t, "registry_tsv.json")
 	now := writ.Now()
+	// An approved authority for communications metadata only.
+	full, err := db.AuthorityByID(ctx, b.authority.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comms := *full
+	comms.ID, comms.Categories, comms.Reference = 0, []writ.Category{writ.CatComms}, "PR-2"
+	if err := db.CreateAuthority(ctx, &comms); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ApproveAuthority(ctx, comms.ID, full.ApprovedBy); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		basis ingest.Basis
@@ -191,6 +204,8 @@ func TestCheckBasis(t *testing.T) {
 		{"approved authority", b.authority, pings, now, ""},
 		{"authority expired", b.authority, pings, now.Add(100 * 24 * time.Hour), writ.EForbidden},
 		{"unknown authority", ingest.Basis{Kind: "authority", ID: 999}, pings, now, writ.ENotFound},
+		{"authority not covering location", ingest.Basis{Kind: "authority", ID: comms.ID}, pings, now, writ.EForbidden},
+		{"authority before it is issued", b.authority, pings, now.Add(-2 * time.Hour), writ.EForbidden},
 		{"agreement", b.agreements["population-registry"], records, now, ""},
 		{"agreement for another dataset", b.agreements["population-registry"], pings, now, writ.EForbidden},
 		{"agreement expired", b.agreements["population-registry"], records, now.Add(400 * 24 * time.Hour), writ.EForbidden},
