@@ -95,7 +95,14 @@ func File(ctx context.Context, st Store, m *Mapping, path string, opt Options) (
 	}
 	s := &Summary{File: path, Dataset: m.Dataset, Kind: m.Kind, ByReason: map[string]int64{}}
 	defer func() { s.Elapsed = time.Since(start) }()
-	key, size, err := SourceKey(path)
+	// One open file is hashed, then read from its start: the key is of
+	// the bytes read, and a file that changes meanwhile is caught below.
+	f, err := os.Open(path)
+	if err != nil {
+		return s, err
+	}
+	defer f.Close()
+	key, size, err := sourceKey(f)
 	if err != nil {
 		return s, err
 	}
@@ -103,15 +110,13 @@ func File(ctx context.Context, st Store, m *Mapping, path string, opt Options) (
 	if size == 0 {
 		return s, fmt.Errorf("%s: %w", path, ErrEmpty)
 	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return s, err
+	}
 	done, err := committed(ctx, st, key, m, opt.BatchSize)
 	if err != nil {
 		return s, fmt.Errorf("%s: %w", path, err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return s, err
-	}
-	defer f.Close()
 	r := &run{st: st, m: m, opt: opt, s: s, done: done, file: &countingReader{r: f}}
 	r.c.ByReason = map[string]int64{}
 	if opt.Progress != nil {
@@ -120,6 +125,9 @@ func File(ctx context.Context, st Store, m *Mapping, path string, opt Options) (
 	}
 	if err := r.read(ctx); err != nil {
 		return s, fmt.Errorf("%s: %w", path, err)
+	}
+	if n := r.file.n.Load(); n != size {
+		return s, fmt.Errorf("%s: the file changed while it was read (%d bytes hashed, %d read); run again on a file that is not being written", path, size, n)
 	}
 	return s, nil
 }

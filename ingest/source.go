@@ -25,8 +25,12 @@ func SourceKey(path string) (key string, size int64, err error) {
 		return "", 0, err
 	}
 	defer f.Close()
+	return sourceKey(f)
+}
+
+func sourceKey(r io.Reader) (key string, size int64, err error) {
 	h := sha256.New()
-	size, err = io.Copy(h, f)
+	size, err = io.Copy(h, r)
 	if err != nil {
 		return "", 0, err
 	}
