@@ -85,6 +85,9 @@ func TestCorpus(t *testing.T) {
 		{"broken.json", "plates_json.json", b.authority, 2, 1, []qrow{
 			{2, "", ingest.ReasonBadJSON},
 		}, "the rest of the file cannot be read"},
+		{"not_array.json", "plates_json.json", b.authority, 1, 0, []qrow{
+			{1, "", ingest.ReasonBadJSON},
+		}, "one array of objects"},
 		{"contacts.csv", "contacts_csv.json", b.authority, 5, 2, []qrow{
 			{3, "duration_s", ingest.ReasonBadNumber},
 			{4, "duration_s", ingest.ReasonBadNumber},

@@ -263,10 +263,10 @@ func (r *run) parse(ctx context.Context, ch chan<- pending) error {
 			break
 		}
 		if in == nil {
-			if err == nil || isRowErr(err) {
-				return fmt.Errorf("internal: reader returned no row and %v", err)
+			if err == nil {
+				return fmt.Errorf("internal: reader returned no row and no error")
 			}
-			// The input ended early with nothing of this row read.
+			// The input ended, or broke, before any byte of this row.
 			in = &row{line: lastLine + 1}
 		}
 		n := index / size

@@ -126,7 +126,7 @@ func (a *arrayReader) next() (*row, error) {
 			return nil, a.fail(err)
 		}
 		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			return nil, errNotArray
+			return nil, &fatalRow{rowErr(ReasonBadJSON, "%v", errNotArray)}
 		}
 	}
 	if !a.dec.More() {
@@ -135,7 +135,7 @@ func (a *arrayReader) next() (*row, error) {
 			return nil, a.fail(err)
 		}
 		if _, err := a.dec.Token(); err != io.EOF {
-			return nil, fmt.Errorf("%w: more data after the array", errNotArray)
+			return nil, &fatalRow{rowErr(ReasonBadJSON, "%v: more data after the array", errNotArray)}
 		}
 		return nil, io.EOF
 	}
@@ -174,6 +174,9 @@ func (a *arrayReader) next() (*row, error) {
 // error passes through (a truncated file); a syntax error is a bad_json
 // row that ends it.
 func (a *arrayReader) fail(err error) error {
+	if errors.Is(err, errTooLarge) { // outside any element: the array's own start or end
+		return &fatalRow{rowErr(ReasonLineTooLong, "line %d: a JSON value over %d bytes; the rest of the file cannot be read", a.lines.lineAt(a.dec.InputOffset()), a.max)}
+	}
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) || errors.Is(err, io.ErrUnexpectedEOF) && a.limit.err == nil {
 		return &fatalRow{rowErr(ReasonBadJSON, "line %d: %v; the rest of the file cannot be read", a.lines.lineAt(a.dec.InputOffset()), err)}
