@@ -154,4 +154,3 @@ func copyRows(tb testing.TB, db *sqlstore.DB, table string, cols []string, rows 
 	})
 	return n
 }
-
