@@ -66,8 +66,9 @@ func (g *Graph) Communities(o CommunityOptions) []int32 {
 	for i := range label {
 		label[i] = int32(i)
 	}
+	top := wg
 	for {
-		comm, moved := wg.localMove(o.Resolution, r)
+		comm, moved := wg.localMove(o.Resolution, r, nil)
 		comm, nc := wg.split(comm)
 		for i, c := range label {
 			label[i] = comm[c]
@@ -77,12 +78,18 @@ func (g *Graph) Communities(o CommunityOptions) []int32 {
 		}
 		wg = wg.aggregate(comm, nc)
 	}
+	// Fine-tune: nodes of the original graph may now fit better in a
+	// neighbouring community than the one their aggregate landed in.
+	if comm, moved := top.localMove(o.Resolution, r, label); moved {
+		label, _ = top.split(comm)
+	}
 	return label
 }
 
 // localMove moves nodes one at a time to the neighbouring community with
 // the best modularity gain until a pass moves nobody.
-func (wg *wgraph) localMove(gamma float64, r *rand.Rand) ([]int32, bool) {
+// With init it starts from that partition (labels below n).
+func (wg *wgraph) localMove(gamma float64, r *rand.Rand, init []int32) ([]int32, bool) {
 	n := wg.len()
 	k := wg.strength()
 	var m2 float64
@@ -93,7 +100,10 @@ func (wg *wgraph) localMove(gamma float64, r *rand.Rand) ([]int32, bool) {
 	tot := make([]float64, n)
 	for i := range comm {
 		comm[i] = int32(i)
-		tot[i] = k[i]
+		if init != nil {
+			comm[i] = init[i]
+		}
+		tot[comm[i]] += k[i]
 	}
 	if m2 == 0 {
 		return comm, false
