@@ -95,5 +95,6 @@ type Store interface {
 	AuthorityStore
 	EventStore
 	IngestStore
+	ResolutionStore
 	Close() error
 }

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"AreaFunction", testAreaFunction},
 		{"CommitBatch", testCommitBatch},
 		{"ReadsClippedToGrants", testClipProperty},
+		{"ResolutionDecisions", testResolutionDecisions},
+		{"ResolutionGrants", testResolutionGrants},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
