@@ -14,6 +14,13 @@ type CoLocOptions struct {
 	PlaceM  float64       // encounters in one cell of this size are one place; default 250 m
 	MaxAccM float64       // ignore fixes less accurate than this; default 100 m; <0: keep all
 	Top     int           // keep the best Top devices; 0: all
+	MinEnc  int           // encounters a (day, place) needs to count; default 2, so passers-by do not
+	MinDays int           // devices met on fewer days rank after the repeated ones; default 2
+	// Exclude drops target fixes in these areas, typically the target's
+	// own home and workplace (from HomeWork): meeting the household there
+	// or colleagues at work is explained; what an investigator wants is
+	// the company kept elsewhere.
+	Exclude []Area
 }
 
 func (o CoLocOptions) norm() CoLocOptions {
@@ -25,6 +32,12 @@ func (o CoLocOptions) norm() CoLocOptions {
 	}
 	if o.PlaceM <= 0 {
 		o.PlaceM = 250
+	}
+	if o.MinDays <= 0 {
+		o.MinDays = 2
+	}
+	if o.MinEnc <= 0 {
+		o.MinEnc = 2
 	}
 	if o.MaxAccM == 0 {
 		o.MaxAccM = 100
@@ -47,7 +60,8 @@ type dayPlace struct {
 	cell [2]int32
 }
 
-// CoLocation ranks the devices that were repeatedly near a target. Each
+// CoLocation ranks the devices that were repeatedly near a target: those
+// met on MinDays or more days first, then the rest. Each
 // distinct (day, place) a device shares with the target counts once,
 // weighted by 1/(1+ln n) where n is the mean number of devices near the
 // target on a day at that place: a café full of strangers counts for less
@@ -57,6 +71,19 @@ type dayPlace struct {
 func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOptions) []CoLocated {
 	o = o.norm()
 	target = Accurate(target, o.MaxAccM)
+	if len(o.Exclude) > 0 {
+		kept := make([]Fix, 0, len(target))
+	next:
+		for _, f := range target {
+			for _, a := range o.Exclude {
+				if In(a, f.Lat, f.Lon) {
+					continue next
+				}
+			}
+			kept = append(kept, f)
+		}
+		target = kept
+	}
 	if len(target) == 0 {
 		return nil
 	}
@@ -84,7 +111,7 @@ func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOption
 	type acc struct {
 		enc         int
 		first, last int64
-		dps         map[dayPlace]bool
+		dps         map[dayPlace]int
 	}
 	per := map[int]*acc{}
 	place := func(i int) [2]int32 {
@@ -118,20 +145,27 @@ func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOption
 			}
 			a := per[di]
 			if a == nil {
-				a = &acc{first: f.T, dps: map[dayPlace]bool{}}
+				a = &acc{first: f.T, dps: map[dayPlace]int{}}
 				per[di] = a
 			}
 			a.enc++
 			a.last = f.T
-			a.dps[dayPlace{target[best].T / 86400, place(best)}] = true
+			a.dps[dayPlace{target[best].T / 86400, place(best)}]++
 		}
 	}
 	// Crowding: distinct devices per (day, place), averaged over the days
 	// the target met anyone there.
 	devs := map[dayPlace]int{}
-	for _, a := range per {
-		for dp := range a.dps {
+	for di, a := range per {
+		for dp, n := range a.dps {
+			if n < o.MinEnc {
+				delete(a.dps, dp)
+				continue
+			}
 			devs[dp]++
+		}
+		if len(a.dps) == 0 {
+			delete(per, di)
 		}
 	}
 	sum, days := map[[2]int32]float64{}, map[[2]int32]float64{}
@@ -151,7 +185,16 @@ func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOption
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b CoLocated) int {
+		if ra, rb := a.Days >= o.MinDays, b.Days >= o.MinDays; ra != rb {
+			if ra {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Encounters, a.Encounters); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Device, b.Device)
