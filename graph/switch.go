@@ -152,3 +152,45 @@ func (g *Graph) switchScore(x, y uint32, matched map[uint32]uint32, isOld []bool
 }
 
 func abs(x int64) int64 { return max(x, -x) }
+
+// Merge returns the graph with each chain of switches (old -> new -> newer)
+// collapsed into one node named after its first number, with the events
+// rewritten, and each old node's new id. A person who changes burners
+// every week then looks like one party again.
+func (g *Graph) Merge(events []Event, sw []Switch) (*Graph, []Event, []uint32) {
+	head := make([]uint32, g.Len())
+	for u := range head {
+		head[u] = uint32(u)
+	}
+	var find func(u uint32) uint32
+	find = func(u uint32) uint32 {
+		for head[u] != u {
+			head[u] = head[head[u]]
+			u = head[u]
+		}
+		return u
+	}
+	for _, s := range sw {
+		a, b := find(s.Old), find(s.New)
+		if a != b {
+			if g.Nodes[b].First < g.Nodes[a].First {
+				a, b = b, a
+			}
+			head[b] = a
+		}
+	}
+	bd := NewBuilder(len(events))
+	newID := make([]uint32, g.Len())
+	for u := range newID {
+		if find(uint32(u)) == uint32(u) {
+			newID[u] = bd.ID(g.names[u])
+		}
+	}
+	for u := range newID {
+		newID[u] = newID[find(uint32(u))]
+	}
+	for _, e := range events {
+		bd.AddEvent(Event{Caller: newID[e.Caller], Callee: newID[e.Callee], At: e.At, Dur: e.Dur})
+	}
+	return bd.Build(), bd.events, newID
+}
