@@ -93,6 +93,7 @@ func readPlateCSV(path string) ([]Read, error) {
 		lon, _ := strconv.ParseFloat(r[4], 64)
 		out = append(out, Read{Plate: r[0], Camera: r[1], T: at.Unix(), Lat: lat, Lon: lon})
 	}
+	SortReads(out)
 	return out, nil
 }
 
