@@ -1,0 +1,127 @@
+package geo
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/writhq/writ"
+)
+
+func TestToken(t *testing.T) {
+	k1, k2 := AuthorityKey([]byte("secret"), 1), AuthorityKey([]byte("secret"), 2)
+	a, b := Token(k1, "353320115651668"), Token(k1, "353320115651668")
+	if a != b {
+		t.Errorf("Token(k1, d) = %s then %s, want stable", a, b)
+	}
+	if c := Token(k2, "353320115651668"); c == a {
+		t.Errorf("Token(k2, d) = %s, want different from Token(k1, d)", c)
+	}
+	if c := Token(k1, "353320115651669"); c == a {
+		t.Errorf("Token(k1, d') = %s, want different from Token(k1, d)", c)
+	}
+	if len(a) != 17 || a[0] != 'T' || strings.Contains(a, "353320") {
+		t.Errorf("Token = %q, want T and 16 base32 characters, no trace of the device", a)
+	}
+	to, back := Tokens(k1, []string{"x", "y"})
+	if back[to["x"]] != "x" || back[to["y"]] != "y" {
+		t.Errorf("Tokens round trip = %v %v", to, back)
+	}
+}
+
+func TestAreas(t *testing.T) {
+	sq := NewPoly(writ.Polygon{{Lat: 50, Lon: 4}, {Lat: 50, Lon: 4.01}, {Lat: 50.01, Lon: 4.01}, {Lat: 50.01, Lon: 4}})
+	c := Circle{Center: writ.Point{Lat: 50, Lon: 4}, RadiusM: 100}
+	tests := []struct {
+		name     string
+		a        Area
+		lat, lon float64
+		want     bool
+	}{
+		{"square inside", sq, 50.005, 4.005, true},
+		{"square outside", sq, 50.02, 4.005, false},
+		{"circle 90 m north", c, 50 + 90/mPerDeg, 4, true},
+		{"circle 110 m north", c, 50 + 110/mPerDeg, 4, false},
+		{"circle 90 m east", c, 50, 4 + 90/(mPerDeg*0.6428), true},
+		{"circle 110 m east", c, 50, 4 + 110/(mPerDeg*0.6428), false},
+	}
+	for _, tt := range tests {
+		if got := In(tt.a, tt.lat, tt.lon); got != tt.want {
+			t.Errorf("In(%s, %v, %v) = %v, want %v", tt.name, tt.lat, tt.lon, got, tt.want)
+		}
+	}
+	tracks := []Track{
+		{"a", []Fix{{T: 10, Lat: 50.005, Lon: 4.005}, {T: 100, Lat: 50, Lon: 4}}},
+		{"b", []Fix{{T: 10, Lat: 50.005, Lon: 4.005}}},
+		{"c", []Fix{{T: 10, Lat: 51, Lon: 4}}},
+	}
+	aws := []AreaWindow{{sq, 0, 50}, {c, 50, 200}}
+	got := SeenAt(tracks, aws, 0)
+	if len(got) != 1 || got[0].Device != "a" {
+		t.Errorf("SeenAt(all) = %+v, want only a", got)
+	}
+	if got := SeenAt(tracks, aws, 1); len(got) != 2 || got[0].Device != "a" || got[1].Device != "b" {
+		t.Errorf("SeenAt(1) = %+v, want a then b", got)
+	}
+}
+
+func TestPathAndSimplify(t *testing.T) {
+	// A straight line east with a kink, then 2 hours of silence, then one fix.
+	var fs []Fix
+	for i := range 20 {
+		lat := 50.0
+		if i == 10 {
+			lat += 50 / mPerDeg // 50 m off the line
+		}
+		fs = append(fs, Fix{T: int64(i * 30), Lat: lat, Lon: 4 + float64(i)*0.001})
+	}
+	fs = append(fs, Fix{T: 20*30 + 7200, Lat: 50, Lon: 4.1})
+	tr := Path(fs, TrajectoryOptions{ToleranceM: 10})
+	if len(tr.Segments) != 2 || len(tr.Gaps) != 1 {
+		t.Fatalf("Path = %d segments, %d gaps, want 2 and 1", len(tr.Segments), len(tr.Gaps))
+	}
+	if n := len(tr.Segments[0]); n != 5 {
+		t.Errorf("Path segment 0 = %d fixes, want 5 (ends, the kink and its two neighbours)", n)
+	}
+	if n := len(Simplify(fs[:20], 60)); n != 2 {
+		t.Errorf("Simplify(60 m) = %d fixes, want 2", n)
+	}
+	f := TrajectoryFeature("d", tr)
+	if f.Geometry.Type != "MultiLineString" {
+		t.Errorf("TrajectoryFeature = %s, want MultiLineString", f.Geometry.Type)
+	}
+	one := TrajectoryFeature("d", Path(fs[:20], TrajectoryOptions{}))
+	if one.Geometry.Type != "LineString" {
+		t.Errorf("TrajectoryFeature(no gap) = %s, want LineString", one.Geometry.Type)
+	}
+}
+
+func TestGeoJSON(t *testing.T) {
+	// A clockwise square comes out counterclockwise and closed.
+	cw := NewPoly(writ.Polygon{{Lat: 50, Lon: 4}, {Lat: 50.01, Lon: 4}, {Lat: 50.01, Lon: 4.01}, {Lat: 50, Lon: 4.01}})
+	f := AreaFeature(cw, nil)
+	ring := f.Geometry.Coordinates.([][][]float64)[0]
+	if len(ring) != 5 || ring[0][0] != ring[4][0] || ring[0][1] != ring[4][1] {
+		t.Fatalf("AreaFeature ring = %v, want 5 positions, closed", ring)
+	}
+	var s float64
+	for i := 0; i+1 < len(ring); i++ {
+		s += ring[i][0]*ring[i+1][1] - ring[i+1][0]*ring[i][1]
+	}
+	if s <= 0 {
+		t.Errorf("AreaFeature ring signed area = %v, want > 0 (counterclockwise)", s)
+	}
+	c := AreaFeature(Circle{Center: writ.Point{Lat: 50, Lon: 4}, RadiusM: 100}, nil)
+	if n := len(c.Geometry.Coordinates.([][][]float64)[0]); n != 65 {
+		t.Errorf("AreaFeature(circle) = %d positions, want 65", n)
+	}
+	stays := []Stay{{Lat: 50.85, Lon: 4.35, Start: 0, End: 600, N: 3}}
+	b, err := json.Marshal(Collection(StayFeatures(stays, []int{0})...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[4.35,50.85]},"properties":{"duration_s":600,"end":"1970-01-01T00:10:00Z","fixes":3,"kind":"stay","place":0,"start":"1970-01-01T00:00:00Z"}}]}`
+	if string(b) != want {
+		t.Errorf("StayFeatures JSON = %s, want %s", b, want)
+	}
+}
