@@ -193,6 +193,7 @@ func (s *Server) routeAll() {
 	s.authed("GET /api/cases/{id}/records", s.handleRecords)
 
 	s.authed("POST /api/ingest/streams/{stream}", s.handleIngestStream)
+	s.routeResolution()
 
 	s.authed("GET /api/audit/entries", s.handleAuditEntries)
 	s.authed("GET /api/audit/checkpoint", s.handleAuditCheckpoint)

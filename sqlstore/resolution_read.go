@@ -57,14 +57,15 @@ func (db *DB) ResolvedEntity(ctx context.Context, g *writ.Grant, record int64) (
 		return nil, err
 	}
 	e.Links = slices.DeleteFunc(links, func(l writ.ResolutionLink) bool { return !shown[l.A] || !shown[l.B] })
-	if e.Decisions, err = db.decisionsOn(ctx, shown); err != nil {
+	if e.Decisions, err = db.decisionsOn(ctx, r, shown); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// decisionsOn returns the decisions that name only records in shown.
-func (db *DB) decisionsOn(ctx context.Context, shown map[int64]bool) ([]writ.ResolutionDecision, error) {
+// decisionsOn returns the decisions on records in shown that name only
+// records reachable under r.
+func (db *DB) decisionsOn(ctx context.Context, r reach, shown map[int64]bool) ([]writ.ResolutionDecision, error) {
 	ids := make([]int64, 0, len(shown))
 	for id := range shown {
 		ids = append(ids, id)
@@ -94,8 +95,33 @@ func (db *DB) decisionsOn(ctx context.Context, shown map[int64]bool) ([]writ.Res
 	if err != nil {
 		return nil, err
 	}
+	named := map[int64]bool{}
+	for _, d := range all {
+		for _, id := range d.Records() {
+			named[id] = true
+		}
+	}
+	visible := map[int64]bool{}
+	if len(named) > 0 {
+		ids = ids[:0]
+		for id := range named {
+			ids = append(ids, id)
+		}
+		rows, err := db.r.QueryContext(ctx, db.q(`SELECT rec.id FROM records rec WHERE rec.id IN (`+placeholders(len(ids))+`) AND `+r.cond),
+			append(anys(ids), r.args...)...)
+		if err != nil {
+			return nil, db.wrap(err)
+		}
+		vis, err := collect(rows, func(s scanner) (int64, error) { var id int64; return id, s.Scan(&id) }, db.wrap)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range vis {
+			visible[id] = true
+		}
+	}
 	return slices.DeleteFunc(all, func(d writ.ResolutionDecision) bool {
-		return slices.ContainsFunc(d.Records(), func(id int64) bool { return !shown[id] })
+		return slices.ContainsFunc(d.Records(), func(id int64) bool { return !visible[id] })
 	}), nil
 }
 
