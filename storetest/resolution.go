@@ -110,7 +110,7 @@ func entityOf(t *testing.T, db *sqlstore.DB, record int64) int64 {
 	t.Helper()
 	var e int64
 	err := db.Reader().QueryRow(`SELECT coalesce(max(entity), 0) FROM resolution_members
-		WHERE run_id = (SELECT max(id) FROM resolution_runs) AND record_id = `+itoa(record)).Scan(&e)
+		WHERE run_id = (SELECT max(id) FROM resolution_runs) AND record_id = ` + itoa(record)).Scan(&e)
 	if err != nil {
 		t.Fatal(err)
 	}
