@@ -72,6 +72,10 @@ type eventTable struct {
 	timeCol  string
 	geo      bool   // has lat and lon, so the grant's area clips it
 	caseCond string // restricts rows to the grant's case (one ? for the case id)
+	// subjectLinks: records, whose subject selectors also reach records linked
+	// to the subject through resolution (subject_records), and which are
+	// restricted to the grant's case in the same condition.
+	subjectLinks bool
 }
 
 var (
@@ -86,8 +90,7 @@ var (
 		selCols: []string{"plate"}, timeCol: "at", geo: true}
 	recordsTable = eventTable{name: "records", category: writ.CatRecords,
 		cols:    `id, entity, record_id, subject_id, observed_at, fields, protected, ` + provCols,
-		selCols: []string{"subject_id"}, intSel: true, timeCol: "observed_at",
-		caseCond: "subject_id IN (SELECT id FROM subjects WHERE case_id = ?)"}
+		selCols: []string{"subject_id"}, intSel: true, timeCol: "observed_at", subjectLinks: true}
 )
 
 // clause accumulates the conditions of a WHERE clause and their arguments.
@@ -130,6 +133,15 @@ func clip(g *writ.Grant, t eventTable, q writ.EventQuery) (w clause, limit int, 
 		}
 	}
 	switch {
+	case len(sel) > 0 && t.subjectLinks:
+		// A record is a granted subject's when ingest linked it to the subject,
+		// or when an investigator linked its resolved entity to the subject
+		// (subject_records); either way, only subjects of the grant's case.
+		in := " IN (" + strings.Repeat("?, ", len(sel)-1) + "?)"
+		args := append(append([]any{}, sel...), g.CaseID(), g.CaseID())
+		args = append(args, sel...)
+		w.add("((subject_id"+in+" AND subject_id IN (SELECT id FROM subjects WHERE case_id = ?))"+
+			" OR id IN (SELECT record_id FROM subject_records WHERE case_id = ? AND subject_id"+in+"))", args...)
 	case len(sel) > 0:
 		in := " IN (" + strings.Repeat("?, ", len(sel)-1) + "?)"
 		var ors []string

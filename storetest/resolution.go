@@ -280,4 +280,15 @@ func testResolutionGrants(t *testing.T, f *fixture) {
 	if err != nil || len(recs) != 0 {
 		t.Errorf("Records(other subject) = %d rows, %v, want none", len(recs), err)
 	}
+	// Through the linked subject, the records read reaches the linked records,
+	// unchanged (their subject_id is still as ingested).
+	recs, err = db.Records(ctx, g1, writ.EventQuery{})
+	var read []int64
+	for _, r := range recs {
+		read = append(read, r.ID)
+	}
+	slices.Sort(read)
+	if err != nil || !slices.Equal(read, ids) {
+		t.Errorf("Records(linked subject) = %v, %v; want the linked entity's records %v", read, err, ids)
+	}
 }
