@@ -1,6 +1,9 @@
 package resolve
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // levelOf compares field values a and b under comparison c and returns the
 // level's label.
@@ -97,5 +100,77 @@ func TestSpecValidate(t *testing.T) {
 	}
 	if _, err := New(Spec{Comparisons: []Comparison{ok}, Blocks: blocks}); err != nil {
 		t.Errorf("New(valid) = %v, want nil", err)
+	}
+}
+
+func TestBlockingParts(t *testing.T) {
+	d := newData(&Spec{})
+	tests := []struct {
+		part, raw string
+		want      []string
+	}{
+		{"sorted:x", "Eleanor", []string{"aeelnor"}},
+		{"sorted:x", "nleaEor", []string{"aeelnor"}},
+		{"alnum:x", "e.e@day.com", []string{"eedaycom"}},
+		{"local:x", "J.Lee86@roberson.com", []string{"jlee"}},
+		{"domain:x", "j.lee86@ro6berson.com", []string{"robersoncom"}},
+		{"pre4:domain:x", "e@finley.ifo", []string{"finl"}},
+		{"q3:x", "Leea", []string{"lee", "eea"}},
+		{"q3:x", "Le", []string{"le"}},
+		{"years:x", "2009-08-25", []string{"2009", "2008"}},
+		{"ym:x", "2009-08-25", []string{"200908"}},
+		{"md:x", "2009-08-25", []string{"825"}},
+		{"dmswap:x", "2009-12-05", []string{"20090512"}},
+		{"dmswap:x", "2009-05-12", []string{"20090512"}},
+		{"near:x", "2009-01-25", []string{"c200901", "c200900", "c200801", "c200800", "i24109", "i24108"}},
+		{"decade:x", "2009-01-25", []string{"24109", "24108", "23989", "23988"}},
+		{"local:x", "no at sign", nil},
+		{"near:x", "", nil},
+	}
+	for _, tt := range tests {
+		kp, err := parsePart(tt.part)
+		if err != nil {
+			t.Fatalf("parsePart(%q) = %v", tt.part, err)
+		}
+		if got := d.partValues(kp, tt.raw); !slices.Equal(got, tt.want) {
+			t.Errorf("%s(%q) = %q, want %q", tt.part, tt.raw, got, tt.want)
+		}
+	}
+	if _, err := parsePart("pre4:nope:x"); err == nil {
+		t.Errorf("parsePart with an unknown inner function succeeded")
+	}
+	if kp, _ := parsePart("pre4:domain:email"); kp.String() != "pre4:domain:email" {
+		t.Errorf("String() = %q", kp.String())
+	}
+}
+
+// dates a year and a month apart, or ten years apart, share a near or
+// decade value; dates further apart do not
+func TestNearDatesShareKeys(t *testing.T) {
+	d := newData(&Spec{})
+	share := func(fn, a, b string) bool {
+		kp, _ := parsePart(fn + ":x")
+		for _, v := range d.partValues(kp, a) {
+			if slices.Contains(d.partValues(kp, b), v) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range []struct {
+		fn, a, b string
+		want     bool
+	}{
+		{"near", "1985-05-10", "1986-06-11", true},
+		{"near", "1999-01-14", "1998-12-15", true},
+		{"near", "1985-05-10", "1987-05-10", false},
+		{"near", "1985-05-10", "1985-08-10", false},
+		{"decade", "2008-02-23", "2018-01-21", true},
+		{"decade", "2008-02-23", "2008-03-01", true},
+		{"decade", "2008-02-23", "2013-02-23", false},
+	} {
+		if got := share(c.fn, c.a, c.b); got != c.want {
+			t.Errorf("%s shares %s and %s = %v, want %v", c.fn, c.a, c.b, got, c.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/writhq/writ"
 )
@@ -155,8 +156,20 @@ func (d *data) appendKeys(dst []uint64, k int, ps []keyPart, f map[string]string
 	return dst
 }
 
-// partValues applies a key part's function to a raw value.
+// partValues applies a key part's function to a raw value; a chained part
+// (pre4:domain:email) applies the inner function first.
 func (d *data) partValues(p keyPart, raw string) []string {
+	if p.inner != nil {
+		var out []string
+		for _, v := range d.partValues(*p.inner, raw) {
+			for _, o := range d.partValues(keyPart{fn: p.fn, n: p.n}, v) {
+				if !slices.Contains(out, o) {
+					out = append(out, o)
+				}
+			}
+		}
+		return out
+	}
 	w := words(raw)
 	if w == "" {
 		return nil
@@ -189,6 +202,45 @@ func (d *data) partValues(p keyPart, raw string) []string {
 			return []string{ds}
 		}
 		return nil
+	case "years", "month", "day", "ym", "md", "dmswap", "near", "decade":
+		return dateParts(p.fn, parseDate(digitsOf(raw)))
+	case "sorted":
+		r := []rune(strings.ReplaceAll(w, " ", ""))
+		slices.Sort(r)
+		return []string{string(r)}
+	case "alnum":
+		return []string{strings.ReplaceAll(w, " ", "")}
+	case "q3":
+		r := []rune(strings.ReplaceAll(w, " ", ""))
+		var out []string
+		for i := 0; i+3 <= len(r); i++ {
+			if g := string(r[i : i+3]); !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+		if len(out) == 0 {
+			out = append(out, string(r))
+		}
+		return out
+	case "local", "domain":
+		at := strings.LastIndexByte(raw, '@')
+		if at < 0 {
+			return nil
+		}
+		part := raw[:at]
+		if p.fn == "domain" {
+			part = raw[at+1:]
+		}
+		var b strings.Builder
+		for _, c := range strings.ToLower(part) {
+			if unicode.IsLetter(c) {
+				b.WriteRune(c)
+			}
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		return []string{b.String()}
 	}
 	return []string{w}
 }
@@ -203,4 +255,42 @@ func hashString(s string) uint64 {
 		h *= 1099511628211
 	}
 	return h
+}
+
+// dateParts gives a date's blocking values for the date functions: years
+// (the year and the year before, so dates a year apart share one), month,
+// day, ym (year and month), md (month and day) and dmswap (the date with
+// day and month in ascending order, so a day/month swap shares it).
+func dateParts(fn string, dt date) []string {
+	if dt.y <= 0 {
+		return nil
+	}
+	switch fn {
+	case "years":
+		return []string{strconv.Itoa(dt.y), strconv.Itoa(dt.y - 1)}
+	case "month":
+		return []string{strconv.Itoa(dt.m)}
+	case "day":
+		return []string{strconv.Itoa(dt.d)}
+	case "ym":
+		return []string{strconv.Itoa(dt.y*100 + dt.m)}
+	case "md":
+		return []string{strconv.Itoa(dt.m*100 + dt.d)}
+	case "near":
+		// a year and a month apart at most, or one calendar month apart
+		var out []string
+		for _, y := range []int{dt.y, dt.y - 1} {
+			for _, m := range []int{dt.m, dt.m - 1} {
+				out = append(out, "c"+strconv.Itoa(y*100+m))
+			}
+		}
+		i := dt.y*12 + dt.m
+		return append(out, "i"+strconv.Itoa(i), "i"+strconv.Itoa(i-1))
+	case "decade":
+		// ten years apart within a month: a mistyped tens digit
+		i := dt.y*12 + dt.m
+		return []string{strconv.Itoa(i), strconv.Itoa(i - 1), strconv.Itoa(i - 120), strconv.Itoa(i - 121)}
+	}
+	a, b := min(dt.m, dt.d), max(dt.m, dt.d)
+	return []string{strconv.Itoa(dt.y*10000 + a*100 + b)}
 }

@@ -151,6 +151,17 @@ func fake1000Spec() Spec {
 			{Name: "either name", On: []string{"dm:first_name|surname"}},
 			{Name: "year", On: []string{"year:dob"}},
 			{Name: "initial city", On: []string{"pre1:first_name|surname", "city"}},
+			// heavily corrupted duplicates share only a near date, a city
+			// sound, an initial or a few letters: each key below was picked
+			// for the true pairs it adds per candidate pair (docs/resolve.md)
+			{Name: "city near date", On: []string{"dm:city", "near:dob"}},
+			{Name: "initial decade", On: []string{"pre1:first_name|surname|email", "decade:dob"}},
+			{Name: "trigram near date", On: []string{"q3:first_name|surname", "near:dob"}},
+			{Name: "initial near date", On: []string{"pre1:first_name|surname|email", "near:dob"}},
+			{Name: "city decade", On: []string{"pre1:city", "decade:dob"}},
+			{Name: "two letters city", On: []string{"pre2:first_name|surname|email", "pre3:city"}},
+			{Name: "email domain", On: []string{"pre4:domain:email"}},
+			{Name: "decade", On: []string{"decade:dob"}},
 		},
 		KeepFrom: -1,
 	}

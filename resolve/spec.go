@@ -159,6 +159,7 @@ type keyPart struct {
 	fields []string
 	fn     string
 	n      int
+	inner  *keyPart // applied first, for chained parts such as pre4:domain:email
 }
 
 func parsePart(p string) (keyPart, error) {
@@ -166,10 +167,20 @@ func parsePart(p string) (keyPart, error) {
 	if !ok {
 		fn, field = "", p
 	}
-	kp := keyPart{field: field, fields: strings.Split(field, "|"), fn: fn}
+	var inner *keyPart
+	if strings.Contains(field, ":") {
+		in, err := parsePart(field)
+		if err != nil {
+			return in, err
+		}
+		inner, field = &in, in.field
+	}
+	kp := keyPart{field: field, fields: strings.Split(field, "|"), fn: fn, inner: inner}
 	switch {
 	case fn == "":
-	case fn == "dm", fn == "dm2", fn == "year", fn == "digits":
+	case fn == "dm", fn == "dm2", fn == "year", fn == "digits", fn == "sorted", fn == "alnum",
+		fn == "local", fn == "domain", fn == "years", fn == "month", fn == "day", fn == "ym",
+		fn == "md", fn == "dmswap", fn == "near", fn == "decade", fn == "q3":
 	case strings.HasPrefix(fn, "pre"):
 		n, err := strconv.Atoi(fn[3:])
 		if err != nil || n <= 0 {
@@ -188,6 +199,11 @@ func parsePart(p string) (keyPart, error) {
 }
 
 func (k keyPart) String() string {
+	if k.inner != nil {
+		outer := k
+		outer.inner, outer.field = nil, k.inner.String()
+		return outer.String()
+	}
 	switch k.fn {
 	case "":
 		return k.field
