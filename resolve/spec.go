@@ -64,9 +64,17 @@ type Comparison struct {
 // Block is one blocking key: records that share every part's value become
 // candidate pairs. A part is a field name, or fn:field with fn one of
 // dm (Double Metaphone primary code), dm2 (primary and alternate codes),
-// preN (first N characters), year and digits. A field may be several
-// joined by | (dm:given_name|surname): the part then takes each field's
-// value, so names entered in the wrong field still share a block.
+// preN (first N characters), sorted (the letters sorted, so anagrams and
+// transpositions share it), alnum (letters and digits only), q3 (every
+// three-letter substring), local and domain (an e-mail's parts, letters
+// only), digits, or a date function: year, years (the year and the one
+// before, so dates a year apart share one), month, day, ym, md, dmswap
+// (day and month in ascending order), near (a year and a month apart at
+// most, or one month apart) and decade (within a month, or ten years and
+// a month apart: a mistyped tens digit). Functions chain, innermost last:
+// pre4:domain:email. A field may be several joined by |
+// (dm:given_name|surname): the part then takes each field's value, so
+// names entered in the wrong field still share a block.
 type Block struct {
 	Name string   `json:"name"`
 	On   []string `json:"on"`
