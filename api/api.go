@@ -194,6 +194,7 @@ func (s *Server) routeAll() {
 
 	s.authed("POST /api/ingest/streams/{stream}", s.handleIngestStream)
 	s.routeResolution()
+	s.routeComms()
 
 	s.authed("GET /api/audit/entries", s.handleAuditEntries)
 	s.authed("GET /api/audit/checkpoint", s.handleAuditCheckpoint)
