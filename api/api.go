@@ -51,6 +51,9 @@ type Config struct {
 	// Mappings finds a mapping by name for streamed ingest
 	// (POST /api/ingest/streams/{stream}); nil disables it.
 	Mappings func(name string) (*ingest.Mapping, error)
+	// GeoSecret keys the pseudonymous device tokens of geofence step 1
+	// (per authority, geo.AuthorityKey); empty: random per process.
+	GeoSecret []byte
 }
 
 // Server serves the API. It is an http.Handler.
@@ -191,6 +194,8 @@ func (s *Server) routeAll() {
 	s.authed("GET /api/cases/{id}/pings", s.handlePings)
 	s.authed("GET /api/cases/{id}/plate-reads", s.handlePlateReads)
 	s.authed("GET /api/cases/{id}/records", s.handleRecords)
+
+	s.routeLocation()
 
 	s.authed("POST /api/ingest/streams/{stream}", s.handleIngestStream)
 	s.routeResolution()
