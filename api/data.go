@@ -50,6 +50,14 @@ func serveRead[T any](s *Server, w http.ResponseWriter, r *http.Request, c *call
 	}
 	req := scope.Request{UserID: c.user.ID, CaseID: caseID, AuthorityID: q.AuthorityID, Category: cat,
 		Selectors: q.Selectors, From: q.From, To: q.To, Area: q.Area, Purpose: q.Purpose, Action: action}
+	if cat == writ.CatLocation {
+		// Invariant 5: raw pings only of devices an authority names. A geofence
+		// or area-only authority is read through the geofence steps, which
+		// return pseudonymous tokens first.
+		if err := s.precheck(ctx, c, req, ""); err != nil {
+			return err
+		}
+	}
 	var (
 		rows  []T
 		grant *writ.Grant

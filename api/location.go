@@ -375,7 +375,7 @@ func (s *Server) precheck(ctx context.Context, c *caller, req scope.Request, wan
 	case want == "" && geofence && req.Category == writ.CatLocation:
 		deny = writ.Deny(ruleGeofenceStep, "authority %d is a %s: geofence authorities are read only through the geofence steps",
 			a.ID, a.Kind)
-	case want == "" && req.Category == writ.CatLocation && len(req.Selectors) == 0 && !namesKind(a, writ.SelDevice):
+	case want == "" && req.Category == writ.CatLocation && a.Covers(writ.CatLocation) && len(req.Selectors) == 0 && !namesKind(a, writ.SelDevice):
 		deny = writ.Deny(ruleAreaTokens, "authority %d names no devices: an area search returns pseudonymous tokens only (geofence step 1)", a.ID)
 	}
 	if deny == nil {
