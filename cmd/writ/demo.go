@@ -31,6 +31,8 @@ type demoState struct {
 	To        time.Time         `json:"to"`
 	Phones    []string          `json:"phones"`  // named by the pen-register order
 	Unnamed   string            `json:"unnamed"` // a buyer's phone, not named
+	Device    string            `json:"device"`  // the seller's device, named by the warrant
+	Plate     string            `json:"plate"`   // a supplier's plate, named by the court order
 }
 
 const demoMarker = "demo.json"
@@ -195,9 +197,15 @@ func setupDemo(ctx context.Context, e *env, sys *system, base, data string, st *
 		}
 		for _, d := range m.Devices {
 			devices = append(devices, writ.Selector{Kind: writ.SelDevice, Value: d})
+			if m.Role == "seller" && st.Device == "" {
+				st.Device = d
+			}
 		}
 		for _, p := range m.Plates {
 			plates = append(plates, writ.Selector{Kind: writ.SelPlate, Value: writ.NormalizePlate(p)})
+			if m.Role == "supplier" && st.Plate == "" {
+				st.Plate = writ.NormalizePlate(p)
+			}
 		}
 	}
 	now := time.Now().UTC().Truncate(time.Hour)
@@ -316,6 +324,12 @@ Denied; each denial names the rule that failed and is in the audit log:
   # roster_member: olga is not on the case
   WRIT_TOKEN=%s %s
 
+Analysis, each read audited like any other:
+  %s
+  %s
+  %s
+  %s
+
 The same over HTTP:
   curl -s -H 'Authorization: Bearer %s' '%s/api/cases/%d/contacts?authority=%d&purpose=map+the+ring&from=%sT00:00:00Z&to=%sT00:00:00Z' | head -c 600
 
@@ -329,6 +343,10 @@ Audit (as audrey, or locally on the data directory):
 		strings.Replace(read("contacts", "comms", ""), "--from "+day(st.From.Add(24*time.Hour)), "--from "+day(st.From.Add(-10*24*time.Hour)), 1),
 		read("records", "records", ""),
 		st.Tokens["olga"], read("contacts", "comms", ""),
+		strings.Replace(read("comms communities", "comms", ""), "writ read comms", "writ comms", 1),
+		strings.Replace(read("location homework", "location", " --selector device:"+st.Device), "writ read location", "writ location", 1),
+		strings.Replace(read("location colocation", "location", " --selector device:"+st.Device), "writ read location", "writ location", 1),
+		strings.Replace(read("plates convoy", "plates", " --selector plate:"+st.Plate), "writ read plates", "writ plates", 1),
 		st.Tokens["ivy"], base, st.CaseID, st.Auth["comms"], day(st.From.Add(24*time.Hour)), day(st.To),
 		st.Tokens["audrey"], data, data)
 }
