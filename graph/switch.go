@@ -2,6 +2,7 @@ package graph
 
 import (
 	"cmp"
+	"math"
 	"slices"
 )
 
@@ -110,8 +111,227 @@ func (g *Graph) Switches(o SwitchOptions) []Switch {
 			break
 		}
 	}
+	out = g.refineSwitches(out, o)
 	slices.SortFunc(out, func(a, b Switch) int { return cmp.Compare(g.Nodes[a.Old].Last, g.Nodes[b.Old].Last) })
 	return out
+}
+
+// refineSwitches re-pairs the numbers the greedy pass found jointly: the
+// old and new numbers that could have replaced one another (the new one
+// first seen after the old one's last contact, within MaxGap) form
+// groups, and in each group old numbers are assigned to new ones to
+// maximise the total contact similarity (Hungarian algorithm), where an
+// old number's contacts that themselves switched are mapped through the
+// current assignment. Rounds repeat until the assignment is stable. This
+// undoes greedy choices that a later match contradicts; it cannot tell
+// apart numbers whose contacts are alike (see docs/graph.md).
+func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions) []Switch {
+	if len(sw) < 2 {
+		return sw
+	}
+	A := make(map[uint32]uint32, len(sw))
+	var olds, news []uint32
+	for _, s := range sw {
+		A[s.Old] = s.New
+		olds, news = append(olds, s.Old), append(news, s.New)
+	}
+	feasible := func(x, y uint32) bool {
+		d := g.Nodes[y].First - g.Nodes[x].Last
+		return x != y && d >= 0 && d <= o.MaxGap
+	}
+	// Groups: connected components of the feasible old -> new pairs.
+	parent := make(map[uint32]uint32)
+	var find func(u uint32) uint32
+	find = func(u uint32) uint32 {
+		for parent[u] != u {
+			parent[u] = parent[parent[u]]
+			u = parent[u]
+		}
+		return u
+	}
+	for _, u := range append(slices.Clone(olds), news...) {
+		parent[u] = u
+	}
+	for _, x := range olds {
+		for _, y := range news {
+			if feasible(x, y) {
+				parent[find(x)] = find(y)
+			}
+		}
+	}
+	groups := make(map[uint32][2][]uint32)
+	for _, x := range olds {
+		gr := groups[find(x)]
+		gr[0] = append(gr[0], x)
+		groups[find(x)] = gr
+	}
+	for _, y := range news {
+		gr := groups[find(y)]
+		gr[1] = append(gr[1], y)
+		groups[find(y)] = gr
+	}
+	const maxGroup = 300 // Hungarian is cubic; larger groups keep the greedy pairs
+	switched := make(map[uint32]bool, 2*len(sw))
+	for _, u := range olds {
+		switched[u] = true
+	}
+	for _, u := range news {
+		switched[u] = true
+	}
+	prof := make(map[uint32][5]float64, len(switched))
+	for u := range switched {
+		prof[u] = g.switchProfile(u, switched)
+	}
+	for round := range 20 {
+		changed := false
+		next := make(map[uint32]uint32, len(A))
+		for _, gr := range groups {
+			xs, ys := gr[0], gr[1]
+			if len(xs) > maxGroup || len(ys) > maxGroup || len(xs) == 0 || len(ys) == 0 {
+				for _, x := range xs {
+					if y, ok := A[x]; ok {
+						next[x] = y
+					}
+				}
+				continue
+			}
+			rows, cols := xs, ys
+			flip := len(xs) > len(ys)
+			if flip {
+				rows, cols = ys, xs
+			}
+			cost := make([][]float64, len(rows))
+			for i, r := range rows {
+				cost[i] = make([]float64, len(cols))
+				for j, c := range cols {
+					x, y := r, c
+					if flip {
+						x, y = c, r
+					}
+					if !feasible(x, y) {
+						cost[i][j] = 1e6
+						continue
+					}
+					sim := profileSimilarity(prof[x], prof[y])
+					if round > 0 {
+						sim += g.switchSimilarity(x, y, A)
+					}
+					cost[i][j] = -sim
+				}
+			}
+			for i, j := range assign(cost) {
+				if cost[i][j] >= 1e6 {
+					continue
+				}
+				x, y := rows[i], cols[j]
+				if flip {
+					x, y = y, x
+				}
+				next[x] = y
+			}
+		}
+		for x, y := range next {
+			if A[x] != y {
+				changed = true
+			}
+		}
+		if len(next) != len(A) {
+			changed = true
+		}
+		A = next
+		if !changed {
+			break
+		}
+	}
+	isOld := make([]bool, g.Len())
+	for _, x := range olds {
+		isOld[x] = true
+	}
+	out := make([]Switch, 0, len(A))
+	for x, y := range A {
+		s := g.switchScore(x, y, A, isOld, o.MaxGap)
+		out = append(out, s)
+	}
+	return out
+}
+
+// switchProfile describes how u is used, independent of which numbers it
+// talks to: contacts a day, contacts made and received a day with numbers
+// that never switched, distinct contacts that switched, and the share of
+// contacts u made. People in one role of a group that switches together
+// share a profile.
+func (g *Graph) switchProfile(u uint32, switched map[uint32]bool) [5]float64 {
+	days := max(1, float64(g.Nodes[u].Last-g.Nodes[u].First)/86400)
+	var p [5]float64
+	for i := g.Off[u]; i < g.Off[u+1]; i++ {
+		b := g.Nbr[i]
+		pr := &g.Pairs[g.PairOf[i]]
+		if switched[b] {
+			p[3]++
+			continue
+		}
+		out, in := pr.AB, pr.BA
+		if pr.A != u {
+			out, in = in, out
+		}
+		p[1] += float64(out) / days
+		p[2] += float64(in) / days
+	}
+	nd := g.Nodes[u]
+	p[0] = float64(nd.Out+nd.In) / days
+	p[4] = float64(nd.Out) / float64(max(1, nd.Out+nd.In))
+	return p
+}
+
+// profileSimilarity is in (0, 1]: 1 for equal profiles, falling with the
+// log-ratio of each rate.
+func profileSimilarity(a, b [5]float64) float64 {
+	d := 0.0
+	for i := range 4 {
+		d += math.Abs(math.Log((a[i] + 0.5) / (b[i] + 0.5)))
+	}
+	d += 4 * math.Abs(a[4]-b[4])
+	return math.Exp(-d)
+}
+
+// switchSimilarity is the cosine similarity of x's and y's contact counts,
+// where each contact of x that switched is replaced by its successor under
+// the assignment A (followed along a chain while the successor was in use
+// by the middle of y's lifetime).
+func (g *Graph) switchSimilarity(x, y uint32, A map[uint32]uint32) float64 {
+	wy := make(map[uint32]float64)
+	ny := 0.0
+	for i := g.Off[y]; i < g.Off[y+1]; i++ {
+		b := g.Nbr[i]
+		if b == x {
+			continue
+		}
+		w := float64(g.Pairs[g.PairOf[i]].Count())
+		wy[b] += w
+		ny += w * w
+	}
+	mid := g.Nodes[y].First/2 + g.Nodes[y].Last/2
+	dot, nx := 0.0, 0.0
+	for i := g.Off[x]; i < g.Off[x+1]; i++ {
+		a := g.Nbr[i]
+		if a == y {
+			continue
+		}
+		w := float64(g.Pairs[g.PairOf[i]].Count())
+		nx += w * w
+		for range 8 { // chains are short; bound the walk
+			b, ok := A[a]
+			if !ok || g.Nodes[b].First > mid {
+				break
+			}
+			a = b
+		}
+		dot += w * wy[a]
+	}
+	if nx == 0 || ny == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(nx*ny)
 }
 
 func (g *Graph) degGap(s Switch) int {
