@@ -214,7 +214,7 @@ func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions) []Switch {
 					}
 					sim := profileSimilarity(prof[x], prof[y])
 					if round > 0 {
-						sim += g.switchSimilarity(x, y, A)
+						sim *= 1 + g.switchSimilarity(x, y, A)
 					}
 					cost[i][j] = -sim
 				}
