@@ -3,6 +3,7 @@ module github.com/writhq/writ
 go 1.26.8
 
 require (
+	github.com/golang/geo v0.0.0-20260818125358-b200a1149890
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/nyaruka/phonenumbers v1.8.1

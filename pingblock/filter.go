@@ -1,0 +1,93 @@
+package pingblock
+
+import "sort"
+
+// Box is a latitude/longitude rectangle in degrees, edges included, compared
+// at the stored 1e-6° resolution. It does not cross the antimeridian.
+type Box struct {
+	MinLat, MinLon, MaxLat, MaxLon float64
+}
+
+// Clip is what a caller may see of a block: a time window and optionally an
+// area. Stores clip every block to the grant before returning pings.
+type Clip struct {
+	From, To int64 // unix ms; From included, To excluded
+	Box      *Box  // nil: no box
+	// Inside, if set, is an exact test (a polygon, a circle) applied to the
+	// pings that pass the window and the box.
+	Inside func(lat, lon float64) bool
+}
+
+// Filter decodes from block b only the pings inside c. It rejects a block
+// from its header alone when the window or the box misses it, cuts the
+// window by binary search on the time column of a sorted block, and decodes
+// the coordinate and remaining columns only up to the window's end.
+func Filter(b []byte, c Clip) ([]Ping, error) {
+	return AppendFilter(nil, b, c)
+}
+
+// AppendFilter appends to dst the pings of b inside c.
+func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
+	bl, err := parse(b)
+	if err != nil {
+		return dst, err
+	}
+	n := bl.Count
+	if n == 0 || bl.MaxT < c.From || bl.MinT >= c.To {
+		return dst, nil
+	}
+	var bLat0, bLat1, bLon0, bLon1 int64
+	if c.Box != nil {
+		bLat0, bLat1 = latE6(c.Box.MinLat), latE6(c.Box.MaxLat)
+		bLon0, bLon1 = E6(c.Box.MinLon), E6(c.Box.MaxLon)
+		if bl.MaxLat < bLat0 || bl.MinLat > bLat1 || bl.MaxLon < bLon0 || bl.MinLon > bLon1 {
+			return dst, nil
+		}
+	}
+	base := len(dst)
+	dst = append(dst, make([]Ping, n)...)
+	out := dst[base:]
+	if err := bl.decodeTimes(out); err != nil {
+		return dst[:base], err
+	}
+	lo, hi := 0, n
+	if bl.Sorted {
+		lo = sort.Search(n, func(i int) bool { return out[i].T >= c.From })
+		hi = sort.Search(n, func(i int) bool { return out[i].T >= c.To })
+		if lo >= hi {
+			return dst[:base], nil
+		}
+	}
+	if err := bl.decodeCoords(out, hi); err != nil {
+		return dst[:base], err
+	}
+	if err := bl.decodeRest(out, hi); err != nil {
+		return dst[:base], err
+	}
+	k := 0
+	for i := lo; i < hi; i++ {
+		p := out[i]
+		if p.T < c.From || p.T >= c.To {
+			continue
+		}
+		if c.Box != nil {
+			la, lo := int64(p.Lat*1e6+0.5*sign(p.Lat)), int64(p.Lon*1e6+0.5*sign(p.Lon))
+			if la < bLat0 || la > bLat1 || lo < bLon0 || lo > bLon1 {
+				continue
+			}
+		}
+		if c.Inside != nil && !c.Inside(p.Lat, p.Lon) {
+			continue
+		}
+		out[k] = p
+		k++
+	}
+	return dst[:base+k], nil
+}
+
+func sign(x float64) float64 {
+	if x < 0 {
+		return -1
+	}
+	return 1
+}

@@ -1,0 +1,556 @@
+// Package pingblock is a pure codec for blocks of device pings: the pings of
+// one storage key (a device-day, or an (hour, S2 cell)) packed into one byte
+// string, so that a store keeps one row per block instead of one per ping.
+//
+// A block is columnar. After a header (format version, count, time range,
+// bounding box, device dictionary) come six length-prefixed columns: times
+// (delta-of-delta, zigzag varints, in seconds when every time is a whole
+// second, else milliseconds), latitudes and longitudes (quantised to 1e-6°,
+// delta-zigzag varints), accuracies (whole metres, varints), devices (indexes
+// into the dictionary; empty when the block holds one device) and provenance
+// offsets (line numbers, delta-zigzag varints).
+//
+// Encoding is lossless within the quantisation: Decode(Encode(p)) equals
+// Quantize(p). Decode never panics on corrupt input; it returns an error.
+// See docs/pingblock.md.
+package pingblock
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Version is the block format version written in every block's first byte.
+const Version = 1
+
+// Ping is one location fix as a block holds it.
+type Ping struct {
+	Device    string  // device identifier (IMEI)
+	T         int64   // unix milliseconds
+	Lat, Lon  float64 // degrees; stored at 1e-6°
+	AccuracyM float64 // metres; stored in whole metres, 0 when unknown
+	Line      int64   // provenance offset: line number in the source (or stream sequence)
+}
+
+// E6 converts degrees to the stored integer unit (1e-6°), rounding to nearest.
+func E6(deg float64) int64 {
+	if math.IsNaN(deg) {
+		return 0
+	}
+	v := math.Round(deg * 1e6)
+	if v > 180e6 {
+		return 180e6
+	}
+	if v < -180e6 {
+		return -180e6
+	}
+	return int64(v)
+}
+
+func latE6(deg float64) int64 {
+	v := E6(deg)
+	return min(max(v, -90e6), 90e6)
+}
+
+func accM(a float64) uint64 {
+	if !(a > 0) { // also NaN
+		return 0
+	}
+	if a > 1e9 {
+		return 1e9
+	}
+	return uint64(math.Round(a))
+}
+
+// Quantize returns p as a block stores it: coordinates at 1e-6° (latitude
+// clamped to ±90°, longitude to ±180°), accuracy in whole metres.
+func Quantize(p Ping) Ping {
+	p.Lat = float64(latE6(p.Lat)) / 1e6
+	p.Lon = float64(E6(p.Lon)) / 1e6
+	p.AccuracyM = float64(accM(p.AccuracyM))
+	p.T = clampT(p.T)
+	return p
+}
+
+// Header is what a block says about itself before its columns.
+type Header struct {
+	Version        int
+	Count          int
+	Seconds        bool  // times are stored in whole seconds
+	Sorted         bool  // times are non-decreasing
+	MinT, MaxT     int64 // unix milliseconds, inclusive
+	MinLat, MaxLat int64 // 1e-6°, inclusive
+	MinLon, MaxLon int64 // 1e-6°, inclusive
+	Devices        []string
+}
+
+const (
+	flagSeconds = 1 << 0
+	flagSorted  = 1 << 1
+	flagsKnown  = flagSeconds | flagSorted
+)
+
+const nCols = 6
+
+const (
+	colTime = iota
+	colLat
+	colLon
+	colAcc
+	colDev
+	colLine
+)
+
+// ErrCorrupt is wrapped by every error Decode returns for a malformed block.
+var ErrCorrupt = errors.New("pingblock: corrupt block")
+
+func corrupt(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}
+
+func zig(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzig(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// Encode packs pings into one block. The pings should be one key's pings
+// sorted by time (ties in any order); any order round-trips, but only sorted
+// blocks let Filter cut the time window without scanning. An empty slice
+// gives a valid empty block.
+func Encode(pings []Ping) []byte {
+	return AppendEncode(nil, pings)
+}
+
+// AppendEncode appends the block for pings to dst.
+func AppendEncode(dst []byte, pings []Ping) []byte {
+	n := len(pings)
+	var flags byte = flagSeconds | flagSorted
+	var h Header
+	dict := map[string]uint64{}
+	for i := range pings {
+		p := &pings[i]
+		if p.T > maxT || p.T < -maxT {
+			pings = clampAll(pings)
+			return AppendEncode(dst, pings)
+		}
+	}
+	for i, p := range pings {
+		if p.T%1000 != 0 {
+			flags &^= flagSeconds
+		}
+		if i > 0 && p.T < pings[i-1].T {
+			flags &^= flagSorted
+		}
+		la, lo := latE6(p.Lat), E6(p.Lon)
+		if i == 0 {
+			h.MinT, h.MaxT, h.MinLat, h.MaxLat, h.MinLon, h.MaxLon = p.T, p.T, la, la, lo, lo
+		} else {
+			h.MinT, h.MaxT = min(h.MinT, p.T), max(h.MaxT, p.T)
+			h.MinLat, h.MaxLat = min(h.MinLat, la), max(h.MaxLat, la)
+			h.MinLon, h.MaxLon = min(h.MinLon, lo), max(h.MaxLon, lo)
+		}
+		if _, ok := dict[p.Device]; !ok {
+			dict[p.Device] = uint64(len(h.Devices))
+			h.Devices = append(h.Devices, p.Device)
+		}
+	}
+	unit := int64(1)
+	if flags&flagSeconds != 0 {
+		unit = 1000
+	}
+
+	dst = append(dst, Version, flags)
+	dst = binary.AppendUvarint(dst, uint64(n))
+	if n > 0 {
+		dst = binary.AppendVarint(dst, h.MinT/unit)
+		dst = binary.AppendUvarint(dst, uint64(h.MaxT/unit-h.MinT/unit))
+		dst = binary.AppendVarint(dst, h.MinLat)
+		dst = binary.AppendUvarint(dst, uint64(h.MaxLat-h.MinLat))
+		dst = binary.AppendVarint(dst, h.MinLon)
+		dst = binary.AppendUvarint(dst, uint64(h.MaxLon-h.MinLon))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(h.Devices)))
+	for _, d := range h.Devices {
+		dst = binary.AppendUvarint(dst, uint64(len(d)))
+		dst = append(dst, d...)
+	}
+
+	// Columns are built in one scratch buffer, then copied with lengths.
+	var cols [nCols][]byte
+	buf := make([]byte, 0, n*12)
+	start := len(buf)
+	// times: first value absolute (relative to MinT), then delta-of-delta.
+	var prevT, prevD int64
+	for i, p := range pings {
+		t := p.T/unit - h.MinT/unit
+		d := t - prevT
+		if i == 0 {
+			buf = binary.AppendUvarint(buf, uint64(t))
+		} else {
+			buf = binary.AppendUvarint(buf, zig(d-prevD))
+		}
+		prevT, prevD = t, d
+		if i == 0 {
+			prevD = 0
+		}
+	}
+	cols[colTime], start = buf[start:], len(buf)
+	prev := h.MinLat
+	for _, p := range pings {
+		v := latE6(p.Lat)
+		buf = binary.AppendUvarint(buf, zig(v-prev))
+		prev = v
+	}
+	cols[colLat], start = buf[start:], len(buf)
+	prev = h.MinLon
+	for _, p := range pings {
+		v := E6(p.Lon)
+		buf = binary.AppendUvarint(buf, zig(v-prev))
+		prev = v
+	}
+	cols[colLon], start = buf[start:], len(buf)
+	for _, p := range pings {
+		buf = binary.AppendUvarint(buf, accM(p.AccuracyM))
+	}
+	cols[colAcc], start = buf[start:], len(buf)
+	if len(h.Devices) > 1 {
+		for _, p := range pings {
+			buf = binary.AppendUvarint(buf, dict[p.Device])
+		}
+	}
+	cols[colDev], start = buf[start:], len(buf)
+	var prevL int64
+	for i, p := range pings {
+		if i == 0 {
+			buf = binary.AppendVarint(buf, p.Line)
+		} else {
+			buf = binary.AppendUvarint(buf, zig(p.Line-prevL-1))
+		}
+		prevL = p.Line
+	}
+	cols[colLine] = buf[start:]
+	for _, c := range cols {
+		dst = binary.AppendUvarint(dst, uint64(len(c)))
+	}
+	for _, c := range cols {
+		dst = append(dst, c...)
+	}
+	return dst
+}
+
+// reader is a bounds-checked cursor over a byte string.
+type reader struct {
+	b   []byte
+	off int
+}
+
+func (r *reader) uvarint() (uint64, error) {
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		return 0, corrupt("bad varint at %d", r.off)
+	}
+	r.off += n
+	return v, nil
+}
+
+func (r *reader) varint() (int64, error) {
+	v, n := binary.Varint(r.b[r.off:])
+	if n <= 0 {
+		return 0, corrupt("bad varint at %d", r.off)
+	}
+	r.off += n
+	return v, nil
+}
+
+// block is a parsed header plus its column slices.
+type block struct {
+	Header
+	unit int64
+	cols [nCols][]byte
+}
+
+// MaxT bounds |Ping.T| (about 142,000 years either side of 1970); Encode
+// clamps times beyond it.
+const MaxT = int64(1) << 52
+
+const maxT = MaxT
+
+func clampT(t int64) int64 { return min(max(t, -maxT), maxT) }
+
+func parse(b []byte) (*block, error) {
+	if len(b) < 2 {
+		return nil, corrupt("short block")
+	}
+	if b[0] != Version {
+		return nil, corrupt("version %d", b[0])
+	}
+	flags := b[1]
+	if flags&^flagsKnown != 0 {
+		return nil, corrupt("unknown flags %#x", flags)
+	}
+	bl := &block{unit: 1}
+	bl.Version = int(b[0])
+	bl.Seconds = flags&flagSeconds != 0
+	bl.Sorted = flags&flagSorted != 0
+	if bl.Seconds {
+		bl.unit = 1000
+	}
+	r := &reader{b: b, off: 2}
+	n, err := r.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	// Every ping takes at least one byte in each of the time, lat, lon and
+	// accuracy columns, which bounds the count by the block's length.
+	if n > uint64(len(b)) {
+		return nil, corrupt("count %d exceeds block length", n)
+	}
+	bl.Count = int(n)
+	if n > 0 {
+		mt, err := r.varint()
+		if err != nil {
+			return nil, err
+		}
+		dt, err := r.uvarint()
+		if err != nil {
+			return nil, err
+		}
+		lim := maxT / bl.unit
+		if mt < -lim || mt > lim || dt > uint64(2*lim) || mt+int64(dt) > lim {
+			return nil, corrupt("time range out of bounds")
+		}
+		bl.MinT, bl.MaxT = mt*bl.unit, (mt+int64(dt))*bl.unit
+		if bl.MinLat, bl.MaxLat, err = r.span(90e6); err != nil {
+			return nil, err
+		}
+		if bl.MinLon, bl.MaxLon, err = r.span(180e6); err != nil {
+			return nil, err
+		}
+	}
+	nd, err := r.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	if nd > n || (n > 0 && nd == 0) {
+		return nil, corrupt("%d devices for %d pings", nd, n)
+	}
+	bl.Devices = make([]string, nd)
+	for i := range bl.Devices {
+		l, err := r.uvarint()
+		if err != nil {
+			return nil, err
+		}
+		if l > uint64(len(b)-r.off) {
+			return nil, corrupt("device name overruns block")
+		}
+		bl.Devices[i] = string(b[r.off : r.off+int(l)])
+		r.off += int(l)
+	}
+	var lens [nCols]uint64
+	for i := range lens {
+		if lens[i], err = r.uvarint(); err != nil {
+			return nil, err
+		}
+	}
+	for i, l := range lens {
+		if l > uint64(len(b)-r.off) {
+			return nil, corrupt("column %d overruns block", i)
+		}
+		bl.cols[i] = b[r.off : r.off+int(l)]
+		r.off += int(l)
+	}
+	if r.off != len(b) {
+		return nil, corrupt("%d trailing bytes", len(b)-r.off)
+	}
+	if (len(bl.cols[colDev]) == 0) != (nd <= 1) {
+		return nil, corrupt("device column does not match dictionary")
+	}
+	return bl, nil
+}
+
+func (r *reader) span(lim int64) (lo, hi int64, err error) {
+	lo, err = r.varint()
+	if err != nil {
+		return
+	}
+	d, err := r.uvarint()
+	if err != nil {
+		return
+	}
+	if lo < -lim || lo > lim || d > uint64(2*lim) || lo+int64(d) > lim {
+		return 0, 0, corrupt("bounding box out of range")
+	}
+	return lo, lo + int64(d), nil
+}
+
+// ReadHeader parses a block's header (and checks its framing) without
+// decoding its columns.
+func ReadHeader(b []byte) (Header, error) {
+	bl, err := parse(b)
+	if err != nil {
+		return Header{}, err
+	}
+	return bl.Header, nil
+}
+
+// Decode unpacks a block. It returns an error wrapping ErrCorrupt, never
+// panics, on malformed input.
+func Decode(b []byte) ([]Ping, error) {
+	bl, err := parse(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Ping, bl.Count)
+	if err := bl.decodeTimes(out); err != nil {
+		return nil, err
+	}
+	if err := bl.decodeCoords(out, len(out)); err != nil {
+		return nil, err
+	}
+	if err := bl.decodeRest(out, len(out)); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeTimes fills out[i].T for every ping.
+func (bl *block) decodeTimes(out []Ping) error {
+	r := &reader{b: bl.cols[colTime]}
+	lo, hi := bl.MinT/bl.unit, bl.MaxT/bl.unit
+	var t, d int64
+	for i := range out {
+		u, err := r.uvarint()
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			if u > uint64(hi-lo) {
+				return corrupt("time out of range")
+			}
+			t = lo + int64(u)
+		} else {
+			// Bounds keep the arithmetic far from overflow.
+			dd := unzig(u)
+			if dd > 4*maxT || dd < -4*maxT {
+				return corrupt("time out of range")
+			}
+			d += dd
+			t += d
+			if t < lo || t > hi {
+				return corrupt("time out of range")
+			}
+		}
+		if bl.Sorted && i > 0 && t*bl.unit < out[i-1].T {
+			return corrupt("times not sorted")
+		}
+		out[i].T = t * bl.unit
+	}
+	if r.off != len(r.b) {
+		return corrupt("trailing bytes in time column")
+	}
+	return nil
+}
+
+// decodeCoords fills Lat and Lon for out[:upto]; the columns must be read in
+// full only when upto == len(out).
+func (bl *block) decodeCoords(out []Ping, upto int) error {
+	if err := decodeCol(bl.cols[colLat], out[:upto], len(out), bl.MinLat, bl.MaxLat, func(p *Ping, v int64) { p.Lat = float64(v) / 1e6 }); err != nil {
+		return err
+	}
+	return decodeCol(bl.cols[colLon], out[:upto], len(out), bl.MinLon, bl.MaxLon, func(p *Ping, v int64) { p.Lon = float64(v) / 1e6 })
+}
+
+func decodeCol(col []byte, out []Ping, total int, lo, hi int64, set func(*Ping, int64)) error {
+	r := &reader{b: col}
+	v := lo
+	for i := range out {
+		u, err := r.uvarint()
+		if err != nil {
+			return err
+		}
+		d := unzig(u)
+		if d > 360e6 || d < -360e6 {
+			return corrupt("coordinate out of range")
+		}
+		v += d
+		if v < lo || v > hi {
+			return corrupt("coordinate out of range")
+		}
+		set(&out[i], v)
+	}
+	if len(out) == total && r.off != len(r.b) {
+		return corrupt("trailing bytes in coordinate column")
+	}
+	return nil
+}
+
+// decodeRest fills accuracy, device and line for out[:upto]; the columns are
+// checked for trailing bytes only when upto == len(out).
+func (bl *block) decodeRest(out []Ping, upto int) error {
+	n, full := upto, upto == len(out)
+	r := &reader{b: bl.cols[colAcc]}
+	for i := range n {
+		u, err := r.uvarint()
+		if err != nil {
+			return err
+		}
+		if u > 1e9 {
+			return corrupt("accuracy out of range")
+		}
+		out[i].AccuracyM = float64(u)
+	}
+	if full && r.off != len(r.b) {
+		return corrupt("trailing bytes in accuracy column")
+	}
+	if len(bl.Devices) == 1 {
+		for i := range n {
+			out[i].Device = bl.Devices[0]
+		}
+	} else if n > 0 {
+		r = &reader{b: bl.cols[colDev]}
+		for i := range n {
+			u, err := r.uvarint()
+			if err != nil {
+				return err
+			}
+			if u >= uint64(len(bl.Devices)) {
+				return corrupt("device index out of range")
+			}
+			out[i].Device = bl.Devices[u]
+		}
+		if full && r.off != len(r.b) {
+			return corrupt("trailing bytes in device column")
+		}
+	}
+	r = &reader{b: bl.cols[colLine]}
+	var l int64
+	for i := range n {
+		if i == 0 {
+			v, err := r.varint()
+			if err != nil {
+				return err
+			}
+			l = v
+		} else {
+			u, err := r.uvarint()
+			if err != nil {
+				return err
+			}
+			l += unzig(u) + 1 // wraps on garbage, never panics
+		}
+		out[i].Line = l
+	}
+	if full && r.off != len(r.b) {
+		return corrupt("trailing bytes in line column")
+	}
+	return nil
+}
+
+func clampAll(pings []Ping) []Ping {
+	c := make([]Ping, len(pings))
+	for i, p := range pings {
+		p.T = clampT(p.T)
+		c[i] = p
+	}
+	return c
+}
