@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,28 +20,7 @@ import (
 // not name is ever printed.
 func TestCommsCommands(t *testing.T) {
 	c := newCLI(t)
-	data := filepath.Join(t.TempDir(), "demo")
-	if code, out, errs := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", "80", "--days", "3"); code != 0 {
-		t.Fatalf("writ demo --setup-only = exit %d\n%s\n%s", code, out, errs)
-	}
-	var st demoState
-	b, err := os.ReadFile(filepath.Join(data, demoMarker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	l := &localFlags{data: data}
-	sys, err := l.open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log}))
-	defer srv.Close()
-	c.env["WRIT_SERVER"] = srv.URL
-	c.env["WRIT_TOKEN"] = st.Tokens["ivy"]
+	st, _, _ := servedDemo(t, c, "80")
 	base := []string{"--case", itoa(st.CaseID), "--authority", itoa(st.Auth["comms"]), "--purpose", "map the ring and its contacts"}
 	number := regexp.MustCompile(`\+?32\d{9}`) // the demo world's Belgian mobiles, with or without "+"
 	named := map[string]bool{}

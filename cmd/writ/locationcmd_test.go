@@ -1,43 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/writhq/writ/api"
 )
 
 // TestLocationCommands runs the location and plates commands against a demo
 // case served over the API.
 func TestLocationCommands(t *testing.T) {
 	c := newCLI(t)
-	data := filepath.Join(t.TempDir(), "demo")
-	if code, out, errs := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", "60", "--days", "3"); code != 0 {
-		t.Fatalf("writ demo --setup-only = exit %d\n%s\n%s", code, out, errs)
-	}
-	var st demoState
-	b, err := os.ReadFile(filepath.Join(data, demoMarker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
-	l := &localFlags{data: data}
-	sys, err := l.open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log}))
-	defer srv.Close()
-	c.env["WRIT_SERVER"] = srv.URL
-	c.env["WRIT_TOKEN"] = st.Tokens["ivy"]
+	st, _, _ := servedDemo(t, c, "60")
 	loc := []string{"--case", itoa(st.CaseID), "--authority", itoa(st.Auth["location"]), "--purpose", "follow the ring's devices"}
 	plates := []string{"--case", itoa(st.CaseID), "--authority", itoa(st.Auth["plates"]), "--purpose", "follow the ring's vehicles"}
 

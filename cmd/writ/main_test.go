@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/writhq/writ/api"
@@ -93,32 +94,12 @@ func TestInit(t *testing.T) {
 // rules, the auditor's listing, verification, and tamper detection.
 func TestDemoEndToEnd(t *testing.T) {
 	c := newCLI(t)
-	data := filepath.Join(t.TempDir(), "demo")
-	if code, out, errs := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", "80", "--days", "3"); code != 0 {
-		t.Fatalf("writ demo --setup-only = exit %d\n%s\n%s", code, out, errs)
-	}
-	var st demoState
-	b, err := os.ReadFile(filepath.Join(data, demoMarker))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
-	}
+	st, data, stop := servedDemo(t, c, "80")
 	// A second run reuses the demo.
 	if code, out, _ := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", "80", "--days", "3"); code != 0 || !strings.Contains(out, "reusing") {
 		t.Fatalf("second writ demo = exit %d, %q; want reuse", code, out)
 	}
-
 	l := &localFlags{data: data}
-	sys, err := l.open(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log}))
-	defer srv.Close()
-	c.env["WRIT_SERVER"] = srv.URL
-	c.env["WRIT_TOKEN"] = st.Tokens["ivy"]
 	win := []string{"--case", "1", "--purpose", "map the ring and its contacts",
 		"--from", st.From.Add(24 * 3600e9).Format("2006-01-02"), "--to", st.To.Format("2006-01-02")}
 	read := func(what string, auth int64, extra ...string) (int, string, string) {
@@ -162,8 +143,7 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("audit entries lack the %s denial:\n%s", d.rule, out)
 		}
 	}
-	srv.Close()
-	sys.Close()
+	stop()
 
 	if code, out, errs := c.run("", "audit", "verify", "--data", data); code != 0 || !strings.Contains(out, "audit log OK") {
 		t.Fatalf("audit verify = exit %d, %q, %q", code, out, errs)
@@ -268,3 +248,33 @@ func TestLogin(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// servedDemo sets up a small demo in a temporary directory, serves it over
+// the API, and points c at it as ivy. stop ends the server and closes the
+// data directory (it is also called at cleanup).
+func servedDemo(t *testing.T, c *cli, persons string) (st demoState, data string, stop func()) {
+	t.Helper()
+	data = filepath.Join(t.TempDir(), "demo")
+	if code, out, errs := c.run("", "demo", "--data", data, "--addr", "127.0.0.1:0", "--setup-only", "--persons", persons, "--days", "3"); code != 0 {
+		t.Fatalf("writ demo --setup-only = exit %d\n%s\n%s", code, out, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(data, demoMarker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	l := &localFlags{data: data}
+	sys, err := l.open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log}))
+	var once sync.Once
+	stop = func() { once.Do(func() { srv.Close(); sys.Close() }) }
+	t.Cleanup(stop)
+	c.env["WRIT_SERVER"] = srv.URL
+	c.env["WRIT_TOKEN"] = st.Tokens["ivy"]
+	return st, data, stop
+}
