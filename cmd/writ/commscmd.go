@@ -19,32 +19,17 @@ const commsUsage = "--case ID --authority ID --purpose TEXT [--from T] [--to T] 
 func leafComms(name, summary, usage string, extra func(fs *flag.FlagSet) func(args []string, o url.Values) error,
 	show func(ctx context.Context, c *clientCtx, caseID int64, q api.ReadQuery, o url.Values) error) *command {
 	return clientLeaf(name, summary, commsUsage+usage, func(fs *flag.FlagSet) func(context.Context, *clientCtx, []string) error {
-		caseID := fs.Int64("case", 0, "case id")
-		auth := fs.Int64("authority", 0, "authority covering comms the analysis runs under")
-		purpose := fs.String("purpose", "", "why you are running this (recorded in the audit log)")
-		from := fs.String("from", "", "window start (default: the authority's)")
-		to := fs.String("to", "", "window end (default: the authority's)")
+		var rf readFlags
+		rf.register(fs, "authority covering comms the analysis runs under", "target phone:NUMBER (repeatable; default: all the authority names)", " (default: the authority's)", false)
 		hubMin := fs.Int("hub-min", 0, "minimum degree of a hub (default 50)")
 		hubFactor := fs.Float64("hub-factor", 0, "a hub has at least this many times the 99th-percentile degree (default 3)")
-		var sels multi
-		fs.Var(&sels, "selector", "target phone:NUMBER (repeatable; default: all the authority names)")
 		var more func(args []string, o url.Values) error
 		if extra != nil {
 			more = extra(fs)
 		}
 		return func(ctx context.Context, c *clientCtx, args []string) error {
-			if *caseID == 0 || *auth == 0 || *purpose == "" {
-				return usageErr("--case, --authority and --purpose are required")
-			}
-			q := api.ReadQuery{AuthorityID: *auth, Purpose: *purpose}
-			var err error
-			if q.From, err = parseTime("from", *from); err != nil {
-				return err
-			}
-			if q.To, err = parseTime("to", *to); err != nil {
-				return err
-			}
-			if q.Selectors, err = parseSelectors(sels); err != nil {
+			caseID, q, err := rf.query(false)
+			if err != nil {
 				return err
 			}
 			o := url.Values{}
@@ -61,7 +46,7 @@ func leafComms(name, summary, usage string, extra func(fs *flag.FlagSet) func(ar
 			} else if len(args) > 0 {
 				return usageErr("unexpected arguments %q", args)
 			}
-			return show(ctx, c, *caseID, q, o)
+			return show(ctx, c, caseID, q, o)
 		}
 	})
 }

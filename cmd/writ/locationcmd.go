@@ -18,15 +18,9 @@ func analysisLeaf(name, summary string, extra []string,
 	return clientLeaf(name, summary,
 		"--case ID --authority ID --purpose TEXT [--from T --to T] [--selector kind:value ...] [--area 'lat,lon;...'] [--geojson]",
 		func(fs *flag.FlagSet) func(context.Context, *clientCtx, []string) error {
-			caseID := fs.Int64("case", 0, "case id")
-			auth := fs.Int64("authority", 0, "authority the analysis runs under")
-			purpose := fs.String("purpose", "", "why you are reading this (recorded in the audit log)")
-			from := fs.String("from", "", "window start (default: the authority's)")
-			to := fs.String("to", "", "window end (default: the authority's)")
-			area := fs.String("area", "", "area 'lat,lon;lat,lon;lat,lon'")
+			var rf readFlags
+			rf.register(fs, "authority the analysis runs under", "selector kind:value (repeatable; default: all the authority names)", " (default: the authority's)", true)
 			geojson := fs.Bool("geojson", false, "print the result as a GeoJSON FeatureCollection")
-			var sels multi
-			fs.Var(&sels, "selector", "selector kind:value (repeatable; default: all the authority names)")
 			vals := map[string]*multi{}
 			for _, x := range extra {
 				n, help, _ := strings.Cut(x, "=")
@@ -35,21 +29,8 @@ func analysisLeaf(name, summary string, extra []string,
 				fs.Var(m, n, help)
 			}
 			return func(ctx context.Context, c *clientCtx, args []string) error {
-				if *caseID == 0 || *auth == 0 || *purpose == "" {
-					return usageErr("--case, --authority and --purpose are required")
-				}
-				q := api.ReadQuery{AuthorityID: *auth, Purpose: *purpose}
-				var err error
-				if q.From, err = parseTime("from", *from); err != nil {
-					return err
-				}
-				if q.To, err = parseTime("to", *to); err != nil {
-					return err
-				}
-				if q.Selectors, err = parseSelectors(sels); err != nil {
-					return err
-				}
-				if q.Area, err = parseArea(*area); err != nil {
+				caseID, q, err := rf.query(false)
+				if err != nil {
 					return err
 				}
 				a := api.Analytics{}
@@ -59,14 +40,14 @@ func analysisLeaf(name, summary string, extra []string,
 					}
 				}
 				if *geojson {
-					raw, err := c.AnalyseGeoJSON(ctx, *caseID, analysisPath(name), q, a)
+					raw, err := c.AnalyseGeoJSON(ctx, caseID, analysisPath(name), q, a)
 					if err != nil {
 						return err
 					}
 					_, err = fmt.Fprintln(c.e.stdout, string(raw))
 					return err
 				}
-				return show(ctx, c, *caseID, q, a, args)
+				return show(ctx, c, caseID, q, a, args)
 			}
 		})
 }

@@ -14,35 +14,17 @@ func readCmd() *command {
 		return clientLeaf(name, summary,
 			"--case ID --authority ID --purpose TEXT --from T --to T [--selector kind:value ...] [--area 'lat,lon;...'] [--limit N] [--after ID]",
 			func(fs *flag.FlagSet) func(context.Context, *clientCtx, []string) error {
-				caseID := fs.Int64("case", 0, "case id")
-				auth := fs.Int64("authority", 0, "authority the read runs under")
-				purpose := fs.String("purpose", "", "why you are reading this (recorded in the audit log)")
-				from := fs.String("from", "", "window start")
-				to := fs.String("to", "", "window end")
-				area := fs.String("area", "", "area 'lat,lon;lat,lon;lat,lon' (location and plates)")
+				var rf readFlags
+				rf.register(fs, "authority the read runs under", "selector kind:value (repeatable; default: all the authority names)", "", true)
 				limit := fs.Int("limit", 0, "rows per page (default 1000)")
 				after := fs.Int64("after", 0, "continue after this row id")
-				var sels multi
-				fs.Var(&sels, "selector", "selector kind:value (repeatable; default: all the authority names)")
 				return func(ctx context.Context, c *clientCtx, args []string) error {
-					if *caseID == 0 || *auth == 0 || *purpose == "" || *from == "" || *to == "" {
-						return usageErr("--case, --authority, --purpose, --from and --to are required")
-					}
-					q := api.ReadQuery{AuthorityID: *auth, Purpose: *purpose, Limit: *limit, After: *after}
-					var err error
-					if q.From, err = parseTime("from", *from); err != nil {
+					caseID, q, err := rf.query(true)
+					if err != nil {
 						return err
 					}
-					if q.To, err = parseTime("to", *to); err != nil {
-						return err
-					}
-					if q.Selectors, err = parseSelectors(sels); err != nil {
-						return err
-					}
-					if q.Area, err = parseArea(*area); err != nil {
-						return err
-					}
-					return fetch(ctx, c, *caseID, q)
+					q.Limit, q.After = *limit, *after
+					return fetch(ctx, c, caseID, q)
 				}
 			})
 	}
