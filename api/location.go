@@ -283,6 +283,11 @@ func (s *Server) parseAnalytics(r *http.Request, extra ...string) (*analyticsQue
 	if aq.q, err = parseReadQuery(v.Encode()); err != nil {
 		return nil, err
 	}
+	if aq.q.Limit != 0 || aq.q.After != 0 {
+		// An analysis reads every row under its grant; a page of it would
+		// silently give another answer.
+		return nil, writ.Errorf(writ.EInvalid, "limit and after do not apply: an analysis reads everything its grant covers")
+	}
 	if err := s.defaultWindow(r.Context(), &aq.q); err != nil {
 		return nil, err
 	}
@@ -608,7 +613,7 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	// Home inference breaks stays only at 3 h silences: a stationary device
 	// reports rarely (docs/geo.md).
-	o, _, err := stayOptions(aq, 3*time.Hour)
+	o, eps, err := stayOptions(aq, 3*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -627,7 +632,7 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 	var fs []geo.Feature
 	for _, t := range tracks {
 		stays := geo.StayPoints(geo.Accurate(t.Fixes, 100), o)
-		places, labels := geo.Places(stays, 50, 1)
+		places, labels := geo.Places(stays, eps, 1)
 		home, work := geo.HomeWork(stays, places, labels, hw)
 		res.Devices = append(res.Devices, DeviceHomeWork{Device: t.Device, Home: anchorOf(home, places),
 			Work: anchorOf(work, places), Places: placesOf(places)})

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,5 +47,21 @@ func TestPingsReadKeepsGeofenceSteps(t *testing.T) {
 	}
 	if len(p.Rows) != 3 {
 		t.Errorf("Pings = %d rows, want D1's 3", len(p.Rows))
+	}
+}
+
+// TestAnalysesRefusePaging checks that an analysis, which reads everything
+// its grant covers, refuses limit and after rather than ignoring them.
+func TestAnalysesRefusePaging(t *testing.T) {
+	e := newSQLiteEnv(t)
+	tm := e.team()
+	named := tm.locAuthority(writ.KindSearchWarrant, "SW-P", writ.CatLocation, []writ.Selector{devD1}, locBox)
+	for _, q := range []ReadQuery{{Limit: 10}, {After: 5}} {
+		q.AuthorityID, q.Purpose, q.From, q.To = named.ID, locPurpose, day(2), day(3)
+		var out json.RawMessage
+		err := tm.invC.Analyse(context.Background(), tm.caseID, "location/trajectory", q, nil, &out)
+		if writ.ErrorKind(err) != writ.EInvalid || !strings.Contains(writ.ErrorMessage(err), "do not apply") {
+			t.Errorf("trajectory with limit %d after %d = %v; want invalid: paging does not apply", q.Limit, q.After, err)
+		}
 	}
 }
