@@ -116,20 +116,38 @@ func (d *ResolutionDecision) Validate() error {
 	return nil
 }
 
-// SubjectLink records that an investigator linked an entity to a case
-// subject. The entity's records at that moment are copied into the link, so
-// they become readable under grants naming the subject; records that join
-// the entity later need a new link. Records themselves are never changed.
+// LinkStatus is where a subject link stands under the second-person rule.
+type LinkStatus string
+
+const (
+	LinkRequested LinkStatus = "requested" // reaches nothing yet
+	LinkApproved  LinkStatus = "approved"  // its records are reachable under grants naming the subject
+	LinkRejected  LinkStatus = "rejected"  // refused before approval; reaches nothing
+	LinkRevoked   LinkStatus = "revoked"   // approved, then withdrawn; reaches nothing
+)
+
+// SubjectLink records that an investigator asserted an entity is a case
+// subject. The entity's records at that moment are copied into the link;
+// they become readable under grants naming the subject only once a
+// supervisor who did not request the link approves it (the second-person
+// rule), and stop being readable when it is revoked. Records that join the
+// entity later need a new link. Records themselves are never changed.
 type SubjectLink struct {
-	ID        int64     `json:"id"`
-	CaseID    int64     `json:"case_id"`
-	SubjectID int64     `json:"subject_id"`
-	RunID     int64     `json:"run_id"`
-	Entity    int64     `json:"entity"` // the entity's smallest record id in that run
-	Records   []int64   `json:"records"`
-	Reason    string    `json:"reason"`
-	LinkedBy  int64     `json:"linked_by"`
-	LinkedAt  time.Time `json:"linked_at"`
+	ID           int64      `json:"id"`
+	CaseID       int64      `json:"case_id"`
+	SubjectID    int64      `json:"subject_id"`
+	RunID        int64      `json:"run_id"`
+	Entity       int64      `json:"entity"` // the entity's smallest record id in that run
+	Records      []int64    `json:"records"`
+	Reason       string     `json:"reason"`
+	LinkedBy     int64      `json:"linked_by"` // the requester
+	LinkedAt     time.Time  `json:"linked_at"`
+	Status       LinkStatus `json:"status"`
+	ApprovedBy   int64      `json:"approved_by,omitempty"`
+	ApprovedAt   *time.Time `json:"approved_at,omitempty"`
+	RejectedBy   int64      `json:"rejected_by,omitempty"` // who rejected or revoked it
+	RejectedAt   *time.Time `json:"rejected_at,omitempty"`
+	RejectReason string     `json:"reject_reason,omitempty"`
 }
 
 // ResolvedEntity is an entity as a grant may see it: only records
@@ -162,7 +180,15 @@ type ResolutionStore interface {
 	AppendDecision(ctx context.Context, g *Grant, d *ResolutionDecision) error
 	// LinkEntity links the latest run's entity holding l.Entity to l.SubjectID,
 	// which g must name; it fills in the run, the entity and its records.
+	// The link is created as requested and reaches nothing until approved.
 	LinkEntity(ctx context.Context, g *Grant, l *SubjectLink) error
+	SubjectLinkByID(ctx context.Context, id int64) (*SubjectLink, error)
+	// ApproveSubjectLink makes a requested link's records reachable. The
+	// approver must not be the requester (rule second_person).
+	ApproveSubjectLink(ctx context.Context, id, approver int64) (*SubjectLink, error)
+	// RejectSubjectLink rejects a requested link or revokes an approved one,
+	// with a reason; either way it reaches nothing afterwards.
+	RejectSubjectLink(ctx context.Context, id, by int64, reason string) (*SubjectLink, error)
 	// ResolvedEntity returns the latest run's entity holding record, clipped to g.
 	ResolvedEntity(ctx context.Context, g *Grant, record int64) (*ResolvedEntity, error)
 	// ExplainPair explains the latest run's score of a and b, both reachable under g.

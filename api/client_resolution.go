@@ -66,3 +66,21 @@ func (c *Client) LinkEntity(ctx context.Context, caseID, subject int64, req Link
 	}
 	return &out, nil
 }
+
+// ApproveSubjectLink approves a requested subject link (a supervisor who did not request it).
+func (c *Client) ApproveSubjectLink(ctx context.Context, caseID, link int64) (*writ.SubjectLink, error) {
+	var out writ.SubjectLink
+	if err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/cases/%d/subject-links/%d/approve", caseID, link), nil, struct{}{}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// RejectSubjectLink rejects a requested subject link or revokes an approved one (supervisors).
+func (c *Client) RejectSubjectLink(ctx context.Context, caseID, link int64, reason string) (*writ.SubjectLink, error) {
+	var out writ.SubjectLink
+	if err := c.do(ctx, http.MethodPost, fmt.Sprintf("/api/cases/%d/subject-links/%d/reject", caseID, link), nil, Revocation{Reason: reason}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -14,8 +14,10 @@ import (
 
 // Entity resolution. Running it is an administrator's action that returns
 // counts, never case data. Inspecting an entity, explaining a pair,
-// deciding and linking an entity to a subject are investigators' actions,
-// each under a records grant from the gate and each in the audit log.
+// deciding and requesting a link of an entity to a subject are
+// investigators' actions, each under a records grant from the gate and each
+// in the audit log. A link reaches nothing until a supervisor other than
+// its requester approves it; approvals and rejections are audited too.
 
 // ResolveQuery names the authority and purpose of a resolution read.
 type ResolveQuery struct {
@@ -228,7 +230,7 @@ func (s *Server) handleLinkEntity(w http.ResponseWriter, r *http.Request, c *cal
 		return 0, s.store.LinkEntity(r.Context(), g, l)
 	})
 	entry := writ.AuditEntry{Action: "resolve.link", CaseID: caseID, AuthorityID: req.AuthorityID, Category: writ.CatRecords,
-		Purpose: req.Purpose, Reason: fmt.Sprintf("link %d: entity %d of run %d (%d records) to subject %d", l.ID, l.Entity, l.RunID, len(l.Records), subject)}
+		Purpose: req.Purpose, Reason: fmt.Sprintf("link %d requested: entity %d of run %d (%d records) to subject %d", l.ID, l.Entity, l.RunID, len(l.Records), subject)}
 	if err != nil {
 		return s.audited(r, c.user, entry, err, nil)
 	}
@@ -239,10 +241,95 @@ func (s *Server) handleLinkEntity(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
+// caseLink loads link {link} of case {id}; a link of another case is not found.
+func (s *Server) caseLink(r *http.Request) (*writ.SubjectLink, int64, error) {
+	caseID, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "link")
+	if err != nil {
+		return nil, 0, err
+	}
+	l, err := s.store.SubjectLinkByID(r.Context(), id)
+	if err == nil && l.CaseID != caseID {
+		err = writ.Errorf(writ.ENotFound, "subject link %d not found in case %d", id, caseID)
+	}
+	return l, id, err
+}
+
+func linkSummary(l *writ.SubjectLink) string {
+	return fmt.Sprintf("link %d: entity %d of run %d (%d records) to subject %d, requested by user %d",
+		l.ID, l.Entity, l.RunID, len(l.Records), l.SubjectID, l.LinkedBy)
+}
+
+// handleApproveSubjectLink approves a requested subject link, which makes
+// its records reachable under grants naming the subject. The approver must
+// be a supervisor and not the requester (the second-person rule); the store
+// and the database refuse self-approval as well.
+func (s *Server) handleApproveSubjectLink(w http.ResponseWriter, r *http.Request, c *caller) error {
+	entry := writ.AuditEntry{Action: "resolve.link.approve", Category: writ.CatRecords}
+	entry.CaseID, _ = pathID(r, "id")
+	if err := c.require("approving a subject link", writ.RoleSupervisor); err != nil {
+		return s.audited(r, c.user, entry, err, nil)
+	}
+	l, id, err := s.caseLink(r)
+	if err != nil {
+		entry.Reason = fmt.Sprintf("link %d", id)
+		return s.audited(r, c.user, entry, err, nil)
+	}
+	entry.Reason = linkSummary(l)
+	if l.LinkedBy == c.user.ID {
+		return s.audited(r, c.user, entry, writ.Deny("second_person",
+			"subject link %d was requested by %s; a second person must approve it", l.ID, c.user.Username), nil)
+	}
+	l, err = s.store.ApproveSubjectLink(r.Context(), l.ID, c.user.ID)
+	if err := s.audited(r, c.user, entry, err, nil); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// handleRejectSubjectLink rejects a requested subject link or revokes an
+// approved one (supervisors, with a reason); either way it reaches nothing.
+func (s *Server) handleRejectSubjectLink(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req Revocation
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(req.Reason)
+	if reason == "" {
+		return writ.Errorf(writ.EInvalid, "rejecting a subject link needs a reason")
+	}
+	entry := writ.AuditEntry{Action: "resolve.link.reject", Category: writ.CatRecords}
+	entry.CaseID, _ = pathID(r, "id")
+	if err := c.require("rejecting a subject link", writ.RoleSupervisor); err != nil {
+		return s.audited(r, c.user, entry, err, nil)
+	}
+	l, id, err := s.caseLink(r)
+	if err != nil {
+		entry.Reason = fmt.Sprintf("link %d: %s", id, reason)
+		return s.audited(r, c.user, entry, err, nil)
+	}
+	entry.Reason = linkSummary(l) + ": " + reason
+	l, err = s.store.RejectSubjectLink(r.Context(), l.ID, c.user.ID, reason)
+	if err == nil {
+		entry.Reason = string(l.Status) + " " + entry.Reason
+	}
+	if err := s.audited(r, c.user, entry, err, nil); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
 func (s *Server) routeResolution() {
 	s.authed("POST /api/resolution/runs", s.handleRunResolution)
 	s.authed("GET /api/cases/{id}/entities/{record}", s.handleEntity)
 	s.authed("GET /api/cases/{id}/resolution/explain", s.handleExplainPair)
 	s.authed("POST /api/cases/{id}/resolution/decisions", s.handleDecide)
 	s.authed("POST /api/cases/{id}/subjects/{subject}/entities", s.handleLinkEntity)
+	s.authed("POST /api/cases/{id}/subject-links/{link}/approve", s.handleApproveSubjectLink)
+	s.authed("POST /api/cases/{id}/subject-links/{link}/reject", s.handleRejectSubjectLink)
 }

@@ -197,15 +197,88 @@ func TestResolutionWorld(t *testing.T) {
 		t.Errorf("audit of an outsider's entity read = %+v, want denied", got)
 	}
 
-	l, err := tm.invC.LinkEntity(ctx, tm.caseID, subj.ID, LinkRequest{ResolveQuery: q, Record: ids[1], Reason: "same national id"})
+	// readRecords returns the ids the records read under q reaches.
+	readRecords := func(what string) []int64 {
+		t.Helper()
+		p, err := tm.invC.Records(ctx, tm.caseID, ReadQuery{AuthorityID: a.ID, Purpose: q.Purpose})
+		if err != nil {
+			t.Fatalf("Records(%s) = %v", what, err)
+		}
+		var out []int64
+		for _, r := range p.Rows {
+			out = append(out, r.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	// An investigator's link is only a request: it reaches nothing.
+	rl, err := tm.invC.LinkEntity(ctx, tm.caseID, subj.ID, LinkRequest{ResolveQuery: q, Record: ids[1], Reason: "looks alike"})
 	if err != nil {
 		t.Fatalf("LinkEntity() = %v", err)
 	}
-	if !slices.Equal(l.Records, ids) || l.RunID != run.ID {
-		t.Errorf("LinkEntity() = %v in run %d, want %v in run %d", l.Records, l.RunID, ids, run.ID)
+	if !slices.Equal(rl.Records, ids) || rl.RunID != run.ID || rl.Status != writ.LinkRequested {
+		t.Errorf("LinkEntity() = %v in run %d (%s), want %v in run %d, requested", rl.Records, rl.RunID, rl.Status, ids, run.ID)
 	}
-	if got := e.lastEntry("resolve.link"); got.Decision != writ.DecisionDone || !strings.Contains(got.Reason, fmt.Sprintf("subject %d", subj.ID)) {
-		t.Errorf("audit of the link = %+v, want done naming the subject", got)
+	if got := e.lastEntry("resolve.link"); got.Decision != writ.DecisionDone || !strings.Contains(got.Reason, fmt.Sprintf("link %d requested", rl.ID)) ||
+		!strings.Contains(got.Reason, fmt.Sprintf("subject %d", subj.ID)) {
+		t.Errorf("audit of the link = %+v, want done naming the requested link and the subject", got)
+	}
+	_, err = tm.invC.Entity(ctx, tm.caseID, ids[0], q)
+	wantErr(t, "Entity(requested link)", err, writ.EForbidden, "record_not_granted")
+	if got := readRecords("requested link"); len(got) != 0 {
+		t.Errorf("Records(requested link) = %v, want none", got)
+	}
+	// Only supervisors approve or reject, audited either way.
+	_, err = tm.invC.ApproveSubjectLink(ctx, tm.caseID, rl.ID)
+	wantErr(t, "ApproveSubjectLink(investigator)", err, writ.EForbidden, "")
+	if got := e.lastEntry("resolve.link.approve"); got.Decision != writ.DecisionDenied || got.ActorID != tm.inv.ID {
+		t.Errorf("audit of an investigator's approval = %+v, want denied for ivy", got)
+	}
+	_, err = tm.sup2C.ApproveSubjectLink(ctx, tm.caseID+1000, rl.ID)
+	wantErr(t, "ApproveSubjectLink(other case)", err, writ.ENotFound, "")
+	_, err = tm.sup2C.RejectSubjectLink(ctx, tm.caseID, rl.ID, "")
+	wantErr(t, "RejectSubjectLink(no reason)", err, writ.EInvalid, "")
+	rej, err := tm.sup2C.RejectSubjectLink(ctx, tm.caseID, rl.ID, "the photographs differ")
+	if err != nil || rej.Status != writ.LinkRejected || rej.RejectedBy != tm.sup2.ID {
+		t.Fatalf("RejectSubjectLink() = %+v, %v, want rejected by sue", rej, err)
+	}
+	if got := e.lastEntry("resolve.link.reject"); got.Decision != writ.DecisionDone || got.ActorID != tm.sup2.ID ||
+		!strings.Contains(got.Reason, "the photographs differ") || !strings.Contains(got.Reason, fmt.Sprintf("link %d:", rl.ID)) {
+		t.Errorf("audit of the rejection = %+v, want done by sue naming the link and the reason", got)
+	}
+	_, err = tm.sup2C.ApproveSubjectLink(ctx, tm.caseID, rl.ID)
+	wantErr(t, "ApproveSubjectLink(rejected)", err, writ.EConflict, "")
+	_, err = tm.invC.Entity(ctx, tm.caseID, ids[0], q)
+	wantErr(t, "Entity(rejected link)", err, writ.EForbidden, "record_not_granted")
+	if got := readRecords("rejected link"); len(got) != 0 {
+		t.Errorf("Records(rejected link) = %v, want none", got)
+	}
+
+	// A supervisor who requests a link cannot approve it himself.
+	l, err := tm.supC.LinkEntity(ctx, tm.caseID, subj.ID, LinkRequest{ResolveQuery: q, Record: ids[1], Reason: "same national id"})
+	if err != nil {
+		t.Fatalf("LinkEntity(sam) = %v", err)
+	}
+	_, err = tm.supC.ApproveSubjectLink(ctx, tm.caseID, l.ID)
+	wantErr(t, "ApproveSubjectLink(self)", err, writ.EForbidden, "second_person")
+	if got := e.lastEntry("resolve.link.approve"); got.Decision != writ.DecisionDenied || got.Rule != "second_person" ||
+		got.ActorID != tm.sup.ID || got.CaseID != tm.caseID || !strings.Contains(got.Reason, fmt.Sprintf("link %d ", l.ID)) {
+		t.Errorf("audit of the self-approval = %+v, want sam denied under second_person naming link %d", got, l.ID)
+	}
+	_, err = tm.invC.Entity(ctx, tm.caseID, ids[0], q)
+	wantErr(t, "Entity(self-approved link)", err, writ.EForbidden, "record_not_granted")
+
+	// A second supervisor's approval makes the records readable.
+	ok, err := tm.sup2C.ApproveSubjectLink(ctx, tm.caseID, l.ID)
+	if err != nil || ok.Status != writ.LinkApproved || ok.ApprovedBy != tm.sup2.ID || ok.LinkedBy != tm.sup.ID {
+		t.Fatalf("ApproveSubjectLink(sue) = %+v, %v, want approved by sue", ok, err)
+	}
+	if got := e.lastEntry("resolve.link.approve"); got.Decision != writ.DecisionDone || got.ActorID != tm.sup2.ID {
+		t.Errorf("audit of the approval = %+v, want done by sue", got)
+	}
+	if got := readRecords("approved link"); !slices.Equal(got, ids) {
+		t.Errorf("Records(approved link) = %v, want the entity's records %v", got, ids)
 	}
 	page, err := tm.invC.Entity(ctx, tm.caseID, ids[0], q)
 	if err != nil {

@@ -176,9 +176,16 @@ func (db *DB) ledger(ctx context.Context) ([]resolve.Decision, error) {
 	}, db.wrap)
 }
 
-// LinkEntity links the latest run's entity that holds record l.Entity to
-// the subject l.SubjectID of g's case, which g must name. The entity's
-// records are copied into the link; the records themselves are unchanged.
+// LinkEntity requests a link from the latest run's entity that holds
+// record l.Entity to the subject l.SubjectID of g's case, which g must name.
+// The entity's records are copied into the link (subject_link_records); the
+// link reaches nothing until a second person approves it
+// (ApproveSubjectLink). The records themselves are unchanged.
+//
+// The named record need not be reachable under g: linking is the step that
+// makes records reachable. The investigator asserts that the entity is the
+// subject and learns only the record ids of the entity, never their data;
+// the approver confirms the assertion before any grant reaches them.
 func (db *DB) LinkEntity(ctx context.Context, g *writ.Grant, l *writ.SubjectLink) error {
 	if err := g.Check(writ.CatRecords); err != nil {
 		return err
@@ -189,7 +196,7 @@ func (db *DB) LinkEntity(ctx context.Context, g *writ.Grant, l *writ.SubjectLink
 	if l.Reason == "" {
 		return writ.Errorf(writ.EInvalid, "a link needs a reason")
 	}
-	l.CaseID, l.LinkedBy, l.LinkedAt = g.CaseID(), g.UserID(), writ.Now()
+	l.CaseID, l.LinkedBy, l.LinkedAt, l.Status = g.CaseID(), g.UserID(), writ.Now(), writ.LinkRequested
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, db.q(`SELECT count(*) FROM subjects WHERE id = ? AND case_id = ?`), l.SubjectID, l.CaseID).Scan(&n); err != nil {
@@ -205,14 +212,13 @@ func (db *DB) LinkEntity(ctx context.Context, g *writ.Grant, l *writ.SubjectLink
 			return err
 		}
 		l.RunID, l.Entity = run.ID, l.Records[0]
-		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO subject_links (case_id, subject_id, run_id, entity, reason, linked_by, linked_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), l.CaseID, l.SubjectID, l.RunID, l.Entity, l.Reason, l.LinkedBy,
-			micros(l.LinkedAt)).Scan(&l.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, db.q(`INSERT INTO subject_links (case_id, subject_id, run_id, entity, reason, linked_by, linked_at, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), l.CaseID, l.SubjectID, l.RunID, l.Entity, l.Reason, l.LinkedBy,
+			micros(l.LinkedAt), l.Status).Scan(&l.ID); err != nil {
 			return err
 		}
 		for _, id := range l.Records {
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO subject_records (link_id, case_id, subject_id, record_id) VALUES (?, ?, ?, ?)`),
-				l.ID, l.CaseID, l.SubjectID, id); err != nil {
+			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO subject_link_records (link_id, record_id) VALUES (?, ?)`), l.ID, id); err != nil {
 				return err
 			}
 		}

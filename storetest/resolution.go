@@ -143,6 +143,33 @@ func (f *fixture) recordsGrant(t *testing.T, subjects ...*writ.Subject) *writ.Gr
 	return f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatRecords, From: t0, To: t0.Add(24 * time.Hour)})
 }
 
+// linkApproved requests l under g and has the supervisor approve it.
+func (f *fixture) linkApproved(t *testing.T, g *writ.Grant, l *writ.SubjectLink) {
+	t.Helper()
+	if err := f.db.LinkEntity(f.ctx, g, l); err != nil {
+		t.Fatalf("LinkEntity(%d) = %v", l.Entity, err)
+	}
+	if _, err := f.db.ApproveSubjectLink(f.ctx, l.ID, f.boss.ID); err != nil {
+		t.Fatalf("ApproveSubjectLink(%d) = %v", l.ID, err)
+	}
+}
+
+// readIDs returns the ids of the records g reads, in order (nil on error).
+func (f *fixture) readIDs(t *testing.T, g *writ.Grant) []int64 {
+	t.Helper()
+	recs, err := f.db.Records(f.ctx, g, writ.EventQuery{})
+	if err != nil {
+		t.Errorf("Records() = %v", err)
+		return nil
+	}
+	var ids []int64
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 func testResolutionDecisions(t *testing.T, f *fixture) {
 	db, ctx := f.db, f.ctx
 	people := insertPeople(t, f, 40)
@@ -172,9 +199,7 @@ func testResolutionDecisions(t *testing.T, f *fixture) {
 	s := f.subject(t, f.c, "Target")
 	g := f.recordsGrant(t, s)
 	for _, ids := range [][]int64{whole, other} {
-		if err := db.LinkEntity(ctx, g, &writ.SubjectLink{SubjectID: s.ID, Entity: ids[0], Reason: "same person"}); err != nil {
-			t.Fatalf("LinkEntity(%d) = %v", ids[0], err)
-		}
+		f.linkApproved(t, g, &writ.SubjectLink{SubjectID: s.ID, Entity: ids[0], Reason: "same person"})
 	}
 	decide := func(d writ.ResolutionDecision) {
 		t.Helper()
@@ -251,9 +276,55 @@ func testResolutionGrants(t *testing.T, f *fixture) {
 	if err := db.LinkEntity(ctx, g1, l); err != nil {
 		t.Fatalf("LinkEntity() = %v", err)
 	}
-	if !slices.Equal(l.Records, ids) || l.Entity != ids[0] {
-		t.Errorf("LinkEntity() = records %v entity %d, want %v entity %d", l.Records, l.Entity, ids, ids[0])
+	if !slices.Equal(l.Records, ids) || l.Entity != ids[0] || l.Status != writ.LinkRequested || l.LinkedBy != f.lead.ID {
+		t.Errorf("LinkEntity() = records %v entity %d status %q by %d, want %v entity %d requested by %d",
+			l.Records, l.Entity, l.Status, l.LinkedBy, ids, ids[0], f.lead.ID)
 	}
+
+	// A requested link reaches nothing: not the entity view, not the records read.
+	_, err = db.ResolvedEntity(ctx, g1, ids[0])
+	wantKind(t, "ResolvedEntity(requested link)", err, writ.EForbidden)
+	if got := f.readIDs(t, g1); len(got) != 0 {
+		t.Errorf("Records(requested link) = %v, want none", got)
+	}
+	// The requester cannot approve it, in the store or in the database.
+	_, err = db.ApproveSubjectLink(ctx, l.ID, f.lead.ID)
+	if writ.ErrorKind(err) != writ.EForbidden || writ.ErrorRule(err) != "second_person" {
+		t.Errorf("ApproveSubjectLink(by requester) = %v, want forbidden by rule second_person", err)
+	}
+	if _, err := db.Writer().Exec(`UPDATE subject_links SET status = 'approved', approved_by = linked_by, approved_at = 1 WHERE id = ` + itoa(l.ID)); err == nil {
+		t.Error("UPDATE subject_links approved by the requester succeeded, want the CHECK to refuse it")
+	}
+	if got, err := db.SubjectLinkByID(ctx, l.ID); err != nil || got.Status != writ.LinkRequested || got.ApprovedBy != 0 || !slices.Equal(got.Records, ids) {
+		t.Errorf("SubjectLinkByID() after refused approvals = %+v, %v, want still requested with records %v", got, err, ids)
+	}
+	_, err = db.ApproveSubjectLink(ctx, 1<<40, f.boss.ID)
+	wantKind(t, "ApproveSubjectLink(no such link)", err, writ.ENotFound)
+
+	// A rejected link reaches nothing and cannot be approved afterwards.
+	rl := &writ.SubjectLink{SubjectID: s1.ID, Entity: ids[0], Reason: "looks alike"}
+	if err := db.LinkEntity(ctx, g1, rl); err != nil {
+		t.Fatalf("LinkEntity(second) = %v", err)
+	}
+	_, err = db.RejectSubjectLink(ctx, rl.ID, f.boss.ID, " ")
+	wantKind(t, "RejectSubjectLink(no reason)", err, writ.EInvalid)
+	if got, err := db.RejectSubjectLink(ctx, rl.ID, f.boss.ID, "no basis"); err != nil || got.Status != writ.LinkRejected ||
+		got.RejectedBy != f.boss.ID || got.RejectReason != "no basis" || got.RejectedAt == nil {
+		t.Errorf("RejectSubjectLink() = %+v, %v, want rejected by %d with the reason", got, err, f.boss.ID)
+	}
+	_, err = db.ApproveSubjectLink(ctx, rl.ID, f.boss.ID)
+	wantKind(t, "ApproveSubjectLink(rejected)", err, writ.EConflict)
+	if got := f.readIDs(t, g1); len(got) != 0 {
+		t.Errorf("Records(rejected link) = %v, want none", got)
+	}
+
+	// A second person's approval makes the records reachable.
+	al, err := db.ApproveSubjectLink(ctx, l.ID, f.boss.ID)
+	if err != nil || al.Status != writ.LinkApproved || al.ApprovedBy != f.boss.ID || al.ApprovedAt == nil {
+		t.Fatalf("ApproveSubjectLink() = %+v, %v, want approved by %d", al, err, f.boss.ID)
+	}
+	_, err = db.ApproveSubjectLink(ctx, l.ID, f.boss.ID)
+	wantKind(t, "ApproveSubjectLink(again)", err, writ.EConflict)
 	e, err := db.ResolvedEntity(ctx, g1, ids[2])
 	if err != nil {
 		t.Fatalf("ResolvedEntity() = %v", err)
@@ -291,4 +362,16 @@ func testResolutionGrants(t *testing.T, f *fixture) {
 	if err != nil || !slices.Equal(read, ids) {
 		t.Errorf("Records(linked subject) = %v, %v; want the linked entity's records %v", read, err, ids)
 	}
+
+	// Revoking the approved link takes the records out of reach again.
+	if got, err := db.RejectSubjectLink(ctx, l.ID, f.boss.ID, "wrong person after all"); err != nil || got.Status != writ.LinkRevoked {
+		t.Fatalf("RejectSubjectLink(approved) = %+v, %v, want revoked", got, err)
+	}
+	if got := f.readIDs(t, g1); len(got) != 0 {
+		t.Errorf("Records(revoked link) = %v, want none", got)
+	}
+	_, err = db.ResolvedEntity(ctx, g1, ids[0])
+	wantKind(t, "ResolvedEntity(revoked link)", err, writ.EForbidden)
+	_, err = db.RejectSubjectLink(ctx, l.ID, f.boss.ID, "again")
+	wantKind(t, "RejectSubjectLink(revoked)", err, writ.EConflict)
 }

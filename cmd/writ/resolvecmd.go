@@ -28,8 +28,13 @@ Commands:
   entity    show the entity that holds a record
   explain   show why two records were scored as they were
   decide    confirm, reject or split records (kept across runs)
-  link      link the entity holding a record to a case subject`,
-		subs: []*command{resolveRunCmd(), resolveEntityCmd(), resolveExplainCmd(), resolveDecideCmd(), resolveLinkCmd()}}
+  link      request a link of the entity holding a record to a case subject
+  approve-link  approve a requested link (a supervisor who did not request it)
+  reject-link   reject a requested link or revoke an approved one (supervisors)
+
+A link reaches nothing until a second person approves it.`,
+		subs: []*command{resolveRunCmd(), resolveEntityCmd(), resolveExplainCmd(), resolveDecideCmd(), resolveLinkCmd(),
+			resolveApproveLinkCmd(), resolveRejectLinkCmd()}}
 }
 
 func resolveRunCmd() *command {
@@ -244,7 +249,7 @@ func parseDecision(args []string) (api.DecisionRequest, error) {
 }
 
 func resolveLinkCmd() *command {
-	return clientLeaf("link", "link the entity holding a record to a case subject", resolveUsage+" --subject ID --reason TEXT RECORD",
+	return clientLeaf("link", "request a link of the entity holding a record to a case subject (reaches nothing until approved)", resolveUsage+" --subject ID --reason TEXT RECORD",
 		func(fs *flag.FlagSet) func(context.Context, *clientCtx, []string) error {
 			var rf resolveFlags
 			rf.register(fs)
@@ -265,7 +270,68 @@ func resolveLinkCmd() *command {
 				if err != nil || c.json {
 					return orJSON(c.e, l, err)
 				}
-				fmt.Fprintf(c.e.stdout, "link %d: entity %d of run %d (%d records) to subject %d\n", l.ID, l.Entity, l.RunID, len(l.Records), l.SubjectID)
+				printLink(c, l)
+				return nil
+			}
+		})
+}
+
+func printLink(c *clientCtx, l *writ.SubjectLink) {
+	fmt.Fprintf(c.e.stdout, "link %d (%s): entity %d of run %d (%d records) to subject %d\n", l.ID, l.Status, l.Entity, l.RunID, len(l.Records), l.SubjectID)
+}
+
+// parseLinkID reads the one link id a link command takes.
+func parseLinkID(args []string) (int64, error) {
+	if len(args) != 1 {
+		return 0, usageErr("want one link id, have %d", len(args))
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usageErr("%q is not a link id", args[0])
+	}
+	return id, nil
+}
+
+func resolveApproveLinkCmd() *command {
+	return clientLeaf("approve-link", "approve a requested subject link (a supervisor who did not request it)", "--case ID LINK",
+		func(fs *flag.FlagSet) func(context.Context, *clientCtx, []string) error {
+			caseID := fs.Int64("case", 0, "case id")
+			return func(ctx context.Context, c *clientCtx, args []string) error {
+				if *caseID == 0 {
+					return usageErr("--case is required")
+				}
+				id, err := parseLinkID(args)
+				if err != nil {
+					return err
+				}
+				l, err := c.ApproveSubjectLink(ctx, *caseID, id)
+				if err != nil || c.json {
+					return orJSON(c.e, l, err)
+				}
+				printLink(c, l)
+				return nil
+			}
+		})
+}
+
+func resolveRejectLinkCmd() *command {
+	return clientLeaf("reject-link", "reject a requested subject link or revoke an approved one (supervisors)", "--case ID --reason TEXT LINK",
+		func(fs *flag.FlagSet) func(context.Context, *clientCtx, []string) error {
+			caseID := fs.Int64("case", 0, "case id")
+			reason := fs.String("reason", "", "why (recorded with the link and in the audit log)")
+			return func(ctx context.Context, c *clientCtx, args []string) error {
+				if *caseID == 0 || strings.TrimSpace(*reason) == "" {
+					return usageErr("--case and --reason are required")
+				}
+				id, err := parseLinkID(args)
+				if err != nil {
+					return err
+				}
+				l, err := c.RejectSubjectLink(ctx, *caseID, id, *reason)
+				if err != nil || c.json {
+					return orJSON(c.e, l, err)
+				}
+				printLink(c, l)
 				return nil
 			}
 		})

@@ -78,3 +78,25 @@ func TestParseDecision(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveLinkUsage(t *testing.T) {
+	c := newCLI(t)
+	c.env["WRIT_TOKEN"] = "x"
+	c.env["WRIT_SERVER"] = "http://127.0.0.1:1" // never reached: usage is checked first
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"resolve", "approve-link", "7"}, "--case is required"},
+		{[]string{"resolve", "approve-link", "--case", "1"}, "want one link id, have 0"},
+		{[]string{"resolve", "approve-link", "--case", "1", "x"}, `"x" is not a link id`},
+		{[]string{"resolve", "reject-link", "--case", "1", "7"}, "--case and --reason are required"},
+		{[]string{"resolve", "reject-link", "--case", "1", "--reason", "wrong", "7", "8"}, "want one link id, have 2"},
+	}
+	for _, tt := range tests {
+		code, _, errs := c.run("", tt.args...)
+		if code != 2 || !strings.Contains(errs, tt.want) {
+			t.Errorf("writ %q = exit %d, %q; want usage error %q", tt.args, code, errs, tt.want)
+		}
+	}
+}
