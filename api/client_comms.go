@@ -14,11 +14,7 @@ import (
 type CommsOptions = url.Values
 
 func (c *Client) comms(ctx context.Context, caseID int64, what string, q ReadQuery, o CommsOptions, out any) error {
-	v := q.Values()
-	for k, vals := range o {
-		v[k] = vals
-	}
-	return c.do(ctx, http.MethodGet, fmt.Sprintf("/api/cases/%d/comms/%s", caseID, what), v, nil, out)
+	return c.do(ctx, http.MethodGet, fmt.Sprintf("/api/cases/%d/comms/%s", caseID, what), analyticsValues(q, Analytics(o)), nil, out)
 }
 
 // CommsSummary returns the pairs in contact and the frequency matrix among
@@ -72,10 +68,7 @@ func (c *Client) CommsSwitches(ctx context.Context, caseID int64, q ReadQuery, o
 
 // CommsExport writes the granted graph to w as format (graphml, gexf or csv).
 func (c *Client) CommsExport(ctx context.Context, caseID int64, q ReadQuery, format string, o CommsOptions, w io.Writer) error {
-	v := q.Values()
-	for k, vals := range o {
-		v[k] = vals
-	}
+	v := analyticsValues(q, Analytics(o))
 	v.Set("format", format)
 	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("/api/cases/%d/comms/export", caseID), v, nil)
 	if err != nil {

@@ -25,10 +25,6 @@ import (
 // a number is a separate records read. The audit entry carries the number
 // of contact rows the analysis was built from.
 
-// maxCommsRows bounds the contacts one analysis reads; a larger grant must
-// be narrowed (selectors or window).
-const maxCommsRows = 2_000_000
-
 // commsParty is a party as a response shows it: the number for a party the
 // authority names, a pseudonym ("ps-...") for anyone else.
 type commsView struct {
@@ -286,23 +282,13 @@ func (s *Server) pseudonymKey(authority int64) ([]byte, error) {
 // granted numbers and their direct contacts.
 func (s *Server) commsGraph(ctx context.Context, g *writ.Grant, key []byte) (*commsView, error) {
 	b := graph.NewBuilder(0)
-	rows, after := 0, int64(0)
-	for {
-		page, err := s.store.Contacts(ctx, g, writ.EventQuery{AfterID: after, Limit: writ.MaxLimit})
-		if err != nil {
-			return nil, err
-		}
+	rows, err := eachPage(ctx, g, s.store.Contacts, func(c writ.Contact) int64 { return c.ID }, func(page []writ.Contact) {
 		for _, c := range page {
 			b.Add(c.Caller, c.Callee, c.StartedAt.Unix(), int32(c.DurationSec))
 		}
-		rows += len(page)
-		if len(page) < writ.MaxLimit {
-			break
-		}
-		if rows >= maxCommsRows {
-			return nil, writ.Errorf(writ.EInvalid, "more than %d contacts under this grant: narrow the window or the selectors", maxCommsRows)
-		}
-		after = page[len(page)-1].ID
+	})
+	if err != nil {
+		return nil, err
 	}
 	full := b.Build()
 	tnames := g.SelectorValues(writ.SelPhone)

@@ -411,21 +411,37 @@ func (s *Server) auditDenial(ctx context.Context, c *caller, req scope.Request, 
 	return deny
 }
 
-// readAll reads every page of a read under one grant.
-func readAll[T any](ctx context.Context, g *writ.Grant, read readFunc[T], idOf func(T) int64) ([]T, error) {
+// maxAnalysisRows bounds the rows one analysis reads; a larger grant must be
+// narrowed (window, selectors) rather than exhaust the server's memory.
+const maxAnalysisRows = 2_000_000
+
+// eachPage reads every page of a read under one grant and hands each to fn,
+// refusing a grant that covers more than maxAnalysisRows rows.
+func eachPage[T any](ctx context.Context, g *writ.Grant, read readFunc[T], idOf func(T) int64, fn func([]T)) (int, error) {
 	eq := writ.EventQuery{Limit: writ.MaxLimit}
-	var all []T
+	n := 0
 	for {
 		rows, err := read(ctx, g, eq)
 		if err != nil {
-			return nil, err
+			return n, err
 		}
-		all = append(all, rows...)
+		fn(rows)
+		n += len(rows)
 		if len(rows) < eq.Limit {
-			return all, nil
+			return n, nil
+		}
+		if n >= maxAnalysisRows {
+			return n, writ.Errorf(writ.EInvalid, "more than %d rows under this grant: narrow the window or the selectors", maxAnalysisRows)
 		}
 		eq.AfterID = idOf(rows[len(rows)-1])
 	}
+}
+
+// readAll reads every page of a read under one grant.
+func readAll[T any](ctx context.Context, g *writ.Grant, read readFunc[T], idOf func(T) int64) ([]T, error) {
+	var all []T
+	_, err := eachPage(ctx, g, read, idOf, func(rows []T) { all = append(all, rows...) })
+	return all, err
 }
 
 func pingID(p writ.Ping) int64      { return p.ID }
