@@ -21,52 +21,37 @@ and docs/audit.md.`,
 }
 
 func auditVerifyCmd() *command {
-	return &command{name: "verify", summary: "recompute the whole Merkle tree and check every checkpoint",
-		usage: "[--data DIR] [--db URL] [--against CHECKPOINT_FILE]",
-		help:  "Exits 1 and names the first bad entry if any entry was changed, removed, inserted or reordered.",
-		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-			var l localFlags
-			l.register(fs, e)
+	return localLeaf("verify", "recompute the whole Merkle tree and check every checkpoint", "[--against CHECKPOINT_FILE]",
+		"Exits 1 and names the first bad entry if any entry was changed, removed, inserted or reordered.",
+		func(fs *flag.FlagSet) func(context.Context, *env, *system, []string) error {
 			against := fs.String("against", "", "also prove consistency with a checkpoint kept earlier (file)")
-			return func(ctx context.Context, args []string) error {
-				sys, err := l.open(ctx)
-				if err != nil {
-					return err
-				}
-				defer sys.Close()
+			return func(ctx context.Context, e *env, sys *system, args []string) error {
 				rep, err := sys.log.Verify(ctx)
 				if err != nil {
 					return fmt.Errorf("audit log verification FAILED: %w", err)
 				}
 				fmt.Fprintf(e.stdout, "audit log OK: %d entries, %d stored hashes and %d signed checkpoints recomputed; tree size %d, root %s\n",
 					rep.Entries, rep.Hashes, rep.Checkpoints, rep.Size, rep.Root)
-				if *against != "" {
-					b, err := os.ReadFile(*against)
-					if err != nil {
-						return err
-					}
-					if _, err := sys.log.VerifyAgainst(ctx, string(b)); err != nil {
-						return fmt.Errorf("audit log is NOT consistent with %s: %w", *against, err)
-					}
-					fmt.Fprintf(e.stdout, "consistent with the checkpoint in %s\n", *against)
+				if *against == "" {
+					return nil
 				}
-				return nil
-			}
-		}}
-}
-
-func auditCheckpointCmd() *command {
-	return &command{name: "checkpoint", summary: "print the latest signed tree head (keep it)",
-		usage: "[--data DIR] [--db URL]",
-		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-			var l localFlags
-			l.register(fs, e)
-			return func(ctx context.Context, args []string) error {
-				sys, err := l.open(ctx)
+				b, err := os.ReadFile(*against)
 				if err != nil {
 					return err
 				}
-				defer sys.Close()
+				if _, err := sys.log.VerifyAgainst(ctx, string(b)); err != nil {
+					return fmt.Errorf("audit log is NOT consistent with %s: %w", *against, err)
+				}
+				fmt.Fprintf(e.stdout, "consistent with the checkpoint in %s\n", *against)
+				return nil
+			}
+		})
+}
+
+func auditCheckpointCmd() *command {
+	return localLeaf("checkpoint", "print the latest signed tree head (keep it)", "", "",
+		func(fs *flag.FlagSet) func(context.Context, *env, *system, []string) error {
+			return func(ctx context.Context, e *env, sys *system, args []string) error {
 				cp, err := sys.log.Checkpoint(ctx)
 				if err != nil {
 					return err
@@ -74,48 +59,32 @@ func auditCheckpointCmd() *command {
 				fmt.Fprint(e.stdout, cp)
 				return nil
 			}
-		}}
+		})
 }
 
 func auditProveCmd() *command {
-	return &command{name: "prove", summary: "print an inclusion proof of entry N in the latest checkpoint",
-		usage: "[--data DIR] [--db URL] N",
-		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-			var l localFlags
-			l.register(fs, e)
-			return func(ctx context.Context, args []string) error {
+	return localLeaf("prove", "print an inclusion proof of entry N in the latest checkpoint", "N", "",
+		func(fs *flag.FlagSet) func(context.Context, *env, *system, []string) error {
+			return func(ctx context.Context, e *env, sys *system, args []string) error {
 				n, err := oneIndex(args)
 				if err != nil {
 					return err
 				}
-				sys, err := l.open(ctx)
-				if err != nil {
-					return err
-				}
-				defer sys.Close()
 				p, err := sys.log.Prove(ctx, n)
 				if err != nil {
 					return err
 				}
 				return printJSON(e, p)
 			}
-		}}
+		})
 }
 
 func auditExportCmd() *command {
-	return &command{name: "export", summary: "write the whole log, with checkpoints, for an outside verifier",
-		usage: "[--data DIR] [--db URL] [-o FILE]",
-		help:  "The format is documented in docs/audit.md; check it with 'writ-verify --key DATA/audit.pub FILE'.",
-		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-			var l localFlags
-			l.register(fs, e)
+	return localLeaf("export", "write the whole log, with checkpoints, for an outside verifier", "[-o FILE]",
+		"The format is documented in docs/audit.md; check it with 'writ-verify --key DATA/audit.pub FILE'.",
+		func(fs *flag.FlagSet) func(context.Context, *env, *system, []string) error {
 			out := fs.String("o", "", "output file (default standard output)")
-			return func(ctx context.Context, args []string) error {
-				sys, err := l.open(ctx)
-				if err != nil {
-					return err
-				}
-				defer sys.Close()
+			return func(ctx context.Context, e *env, sys *system, args []string) error {
 				w := e.stdout
 				if *out != "" {
 					f, err := os.OpenFile(*out, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
@@ -133,27 +102,19 @@ func auditExportCmd() *command {
 				}
 				return nil
 			}
-		}}
+		})
 }
 
 func auditSaltCmd() *command {
-	return &command{name: "salt", summary: "open the selector salt of entry N (for a court)",
-		usage: "[--data DIR] [--db URL] N",
-		help: `Prints the salt of one entry, so that a court can check that entry's selector
+	return localLeaf("salt", "open the selector salt of entry N (for a court)", "N",
+		`Prints the salt of one entry, so that a court can check that entry's selector
 commitments against claimed identifiers without learning anything about other entries.`,
-		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
-			var l localFlags
-			l.register(fs, e)
-			return func(ctx context.Context, args []string) error {
+		func(fs *flag.FlagSet) func(context.Context, *env, *system, []string) error {
+			return func(ctx context.Context, e *env, sys *system, args []string) error {
 				n, err := oneIndex(args)
 				if err != nil {
 					return err
 				}
-				sys, err := l.open(ctx)
-				if err != nil {
-					return err
-				}
-				defer sys.Close()
 				salt, err := sys.log.Salt(n)
 				if err != nil {
 					return err
@@ -161,7 +122,7 @@ commitments against claimed identifiers without learning anything about other en
 				fmt.Fprintf(e.stdout, "%x\n", salt)
 				return nil
 			}
-		}}
+		})
 }
 
 func oneIndex(args []string) (int64, error) {

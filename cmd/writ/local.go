@@ -75,3 +75,24 @@ func (l *localFlags) open(ctx context.Context) (*system, error) {
 	}
 	return &system{store: store, log: log, gate: scope.New(store, log)}, nil
 }
+
+// localLeaf builds a leaf command that works on an opened data directory, as
+// clientLeaf does for a client of the API: it adds --data and --db, opens
+// the deployment, and closes it when run returns.
+func localLeaf(name, summary, usage, help string,
+	setup func(fs *flag.FlagSet) func(ctx context.Context, e *env, sys *system, args []string) error) *command {
+	return &command{name: name, summary: summary, usage: "[--data DIR] [--db URL] " + usage, help: help,
+		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+			var l localFlags
+			l.register(fs, e)
+			run := setup(fs)
+			return func(ctx context.Context, args []string) error {
+				sys, err := l.open(ctx)
+				if err != nil {
+					return err
+				}
+				defer sys.Close()
+				return run(ctx, e, sys, args)
+			}
+		}}
+}
