@@ -396,19 +396,7 @@ func namesKind(a *writ.Authority, k writ.SelectorKind) bool {
 // auditDenial records a refusal as the gate records its denials, and
 // returns it (or an internal error if the log cannot be written).
 func (s *Server) auditDenial(ctx context.Context, c *caller, req scope.Request, deny error) error {
-	e := &writ.AuditEntry{Time: writ.Now(), ActorID: c.user.ID, Actor: c.user.Username, Action: req.Action,
-		CaseID: req.CaseID, AuthorityID: req.AuthorityID, Category: req.Category, Purpose: req.Purpose,
-		Decision: writ.DecisionDenied, Rule: writ.ErrorRule(deny), Reason: writ.ErrorMessage(deny),
-		RawSelectors: req.Selectors, Results: -1}
-	if !req.From.IsZero() {
-		from, to := req.From, req.To
-		e.From, e.To = &from, &to
-	}
-	if _, err := s.audit.Record(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Error("audit append failed; refusing the request", "err", err, "action", req.Action)
-		return writ.Errorf(writ.EInternal, "audit log unavailable")
-	}
-	return deny
+	return s.gate.Deny(ctx, req, c.user.Username, deny)
 }
 
 // maxAnalysisRows bounds the rows one analysis reads; a larger grant must be

@@ -120,20 +120,50 @@ func (g *Gate) record(ctx context.Context, e *writ.AuditEntry) error {
 	return nil
 }
 
+// Deny records a refusal of r by a rule a caller applies on top of the
+// gate's (e.g. the geofence steps), exactly as the gate records its own
+// denials, and returns deny (or an internal error if the log cannot take it).
+// actor is the user's name for the entry.
+func (g *Gate) Deny(ctx context.Context, r Request, actor string, deny error) error {
+	e := entryFor(r, g.now())
+	e.Actor = actor
+	denied(e, deny)
+	if err := g.record(ctx, e); err != nil {
+		return err
+	}
+	return deny
+}
+
+// entryFor starts the audit entry of a decision on r.
+func entryFor(r Request, now time.Time) *writ.AuditEntry {
+	e := &writ.AuditEntry{Time: now, ActorID: r.UserID, Action: r.Action, CaseID: r.CaseID,
+		AuthorityID: r.AuthorityID, Category: r.Category, Purpose: r.Purpose,
+		RawSelectors: r.Selectors, Results: -1}
+	if e.Action == "" {
+		e.Action = "read." + string(r.Category)
+	}
+	if !r.From.IsZero() {
+		from, to := r.From, r.To
+		e.From, e.To = &from, &to
+	}
+	return e
+}
+
+// denied marks e as a denial by err, naming its rule.
+func denied(e *writ.AuditEntry, err error) {
+	e.Decision = writ.DecisionDenied
+	e.Rule = writ.ErrorRule(err)
+	if e.Rule == "" {
+		e.Rule = "gate_error"
+	}
+	e.Reason = writ.ErrorMessage(err)
+}
+
 // decide loads the facts, evaluates the rules, and mints a grant. It always
 // returns the audit entry describing the decision.
 func (g *Gate) decide(ctx context.Context, r Request) (*writ.Grant, *writ.AuditEntry, error) {
 	now := g.now()
-	entry := &writ.AuditEntry{Time: now, ActorID: r.UserID, Action: r.Action, CaseID: r.CaseID,
-		AuthorityID: r.AuthorityID, Category: r.Category, Purpose: r.Purpose,
-		RawSelectors: r.Selectors}
-	if entry.Action == "" {
-		entry.Action = "read." + string(r.Category)
-	}
-	if !r.From.IsZero() {
-		from, to := r.From, r.To
-		entry.From, entry.To = &from, &to
-	}
+	entry := entryFor(r, now)
 	facts, err := g.facts(ctx, r)
 	if err == nil {
 		if facts.User != nil {
@@ -142,12 +172,7 @@ func (g *Gate) decide(ctx context.Context, r Request) (*writ.Grant, *writ.AuditE
 		err = Evaluate(facts, r, now)
 	}
 	if err != nil {
-		entry.Decision = writ.DecisionDenied
-		entry.Rule = writ.ErrorRule(err)
-		if entry.Rule == "" {
-			entry.Rule = "gate_error"
-		}
-		entry.Reason = writ.ErrorMessage(err)
+		denied(entry, err)
 		return nil, entry, err
 	}
 	spec := grantSpec(facts.Authority, r, now)
