@@ -96,7 +96,8 @@ CREATE TABLE agreements (
 	created_at     BIGINT NOT NULL
 );
 
--- Case data. Every row carries provenance; content_hash makes inserts idempotent.
+-- Case data. Every row carries provenance; ingest batches (0004) make loads
+-- idempotent, so content_hash is not unique.
 CREATE TABLE contacts (
 	id           {{ID}},
 	caller       TEXT NOT NULL,
@@ -107,7 +108,7 @@ CREATE TABLE contacts (
 	dataset      TEXT NOT NULL,
 	source       TEXT NOT NULL,
 	src_offset   BIGINT NOT NULL,
-	content_hash TEXT NOT NULL UNIQUE,
+	content_hash TEXT NOT NULL,
 	batch        TEXT NOT NULL,
 	basis_kind   TEXT NOT NULL CHECK (basis_kind IN ('authority','agreement')),
 	basis_id     BIGINT NOT NULL
@@ -125,7 +126,7 @@ CREATE TABLE pings (
 	dataset      TEXT NOT NULL,
 	source       TEXT NOT NULL,
 	src_offset   BIGINT NOT NULL,
-	content_hash TEXT NOT NULL UNIQUE,
+	content_hash TEXT NOT NULL,
 	batch        TEXT NOT NULL,
 	basis_kind   TEXT NOT NULL CHECK (basis_kind IN ('authority','agreement')),
 	basis_id     BIGINT NOT NULL
@@ -143,7 +144,7 @@ CREATE TABLE plate_reads (
 	dataset      TEXT NOT NULL,
 	source       TEXT NOT NULL,
 	src_offset   BIGINT NOT NULL,
-	content_hash TEXT NOT NULL UNIQUE,
+	content_hash TEXT NOT NULL,
 	batch        TEXT NOT NULL,
 	basis_kind   TEXT NOT NULL CHECK (basis_kind IN ('authority','agreement')),
 	basis_id     BIGINT NOT NULL
