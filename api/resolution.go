@@ -192,12 +192,15 @@ func (s *Server) handleDecide(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	_, err = s.resolveGrant(r.Context(), c, caseID, req.ResolveQuery, "resolve.decide", nil, func(g *writ.Grant) (int, error) {
+	grant, err := s.resolveGrant(r.Context(), c, caseID, req.ResolveQuery, "resolve.decide", nil, func(g *writ.Grant) (int, error) {
 		return 0, s.store.AppendDecision(r.Context(), g, d)
 	})
 	// The gate logged the grant; this entry logs what was decided.
 	entry := writ.AuditEntry{Action: "resolve.decision", CaseID: caseID, AuthorityID: req.AuthorityID, Category: writ.CatRecords,
 		Purpose: req.Purpose, Reason: fmt.Sprintf("decision %d: %s records %v", d.ID, d.Kind, d.Records())}
+	if err != nil && grant == nil {
+		return err // the gate refused, and its entry says why
+	}
 	if err != nil {
 		return s.audited(r, c.user, entry, err, nil)
 	}
@@ -226,11 +229,14 @@ func (s *Server) handleLinkEntity(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	l := &writ.SubjectLink{SubjectID: subject, Entity: req.Record, Reason: strings.TrimSpace(req.Reason)}
 	sel := []writ.Selector{{Kind: writ.SelSubject, Value: strconv.FormatInt(subject, 10)}}
-	_, err = s.resolveGrant(r.Context(), c, caseID, req.ResolveQuery, "resolve.link", sel, func(g *writ.Grant) (int, error) {
+	grant, err := s.resolveGrant(r.Context(), c, caseID, req.ResolveQuery, "resolve.link", sel, func(g *writ.Grant) (int, error) {
 		return 0, s.store.LinkEntity(r.Context(), g, l)
 	})
 	entry := writ.AuditEntry{Action: "resolve.link", CaseID: caseID, AuthorityID: req.AuthorityID, Category: writ.CatRecords,
 		Purpose: req.Purpose, Reason: fmt.Sprintf("link %d requested: entity %d of run %d (%d records) to subject %d", l.ID, l.Entity, l.RunID, len(l.Records), subject)}
+	if err != nil && grant == nil {
+		return err // the gate refused, and its entry says why
+	}
 	if err != nil {
 		return s.audited(r, c.user, entry, err, nil)
 	}

@@ -310,6 +310,13 @@ func TestResolutionWorld(t *testing.T) {
 	}
 	_, err = tm.invC.Decide(ctx, tm.caseID, DecisionRequest{ResolveQuery: q, Kind: writ.DecideConfirm, A: ids[0], B: ids[1], Reason: "x"})
 	wantErr(t, "Decide(confirm a split pair)", err, writ.EConflict, "")
+	// A decision the gate refuses is in the log once: the gate's denial.
+	n0 := len(e.entries())
+	_, err = tm.outC.Decide(ctx, tm.caseID, DecisionRequest{ResolveQuery: q, Kind: writ.DecideReject, A: ids[0], B: ids[1], Reason: "x"})
+	wantErr(t, "Decide(not on the roster)", err, writ.EForbidden, "roster_member")
+	if after := e.entries(); len(after) != n0+1 || after[n0].Action != "resolve.decide" || after[n0].Rule != "roster_member" {
+		t.Errorf("audit after a refused decision: %d new entries (%+v), want the gate's one denial", len(after)-n0, after[n0:])
+	}
 	if _, err := e.admin.RunResolution(ctx, worldSpec()); err != nil {
 		t.Fatalf("RunResolution(again) = %v", err)
 	}
