@@ -98,3 +98,25 @@ type Store interface {
 	ResolutionStore
 	Close() error
 }
+
+// LookoutStore keeps lookouts, their alerts and the webhook dead letters.
+type LookoutStore interface {
+	CreateLookout(ctx context.Context, l *Lookout) error
+	LookoutByID(ctx context.Context, id int64) (*Lookout, error)
+	ListLookouts(ctx context.Context, f LookoutFilter) ([]*Lookout, error)
+	SetLookoutStatus(ctx context.Context, id int64, s LookoutStatus) (*Lookout, error)
+	// AddKnown records watched values a subject_change lookout has seen.
+	AddKnown(ctx context.Context, id int64, known []Condition) error
+	// InsertAlert stores a, once per (LookoutID, EventKey): false, and
+	// nothing stored, when that pair was stored before.
+	InsertAlert(ctx context.Context, a *Alert) (bool, error)
+	ListAlerts(ctx context.Context, f AlertFilter) ([]*Alert, error)
+	AlertByID(ctx context.Context, id int64) (*Alert, error)
+	// ProtectedField reports whether any dataset marks field protected.
+	ProtectedField(ctx context.Context, field string) (bool, error)
+
+	InsertDeadLetter(ctx context.Context, d *DeadLetter) error
+	ListDeadLetters(ctx context.Context, caseIDs []int64) ([]*DeadLetter, error)
+	DeadLetterByID(ctx context.Context, id int64) (*DeadLetter, error)
+	DeleteDeadLetter(ctx context.Context, id int64) error
+}
