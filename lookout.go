@@ -75,23 +75,23 @@ func DistanceM(a, b Point) float64 {
 // stops alerting when its authority expires or is revoked, and it only
 // alerts on events whose time lies inside the authority's window.
 type Lookout struct {
-	ID          int64         `json:"id"`
-	CaseID      int64         `json:"case_id"`
-	AuthorityID int64         `json:"authority_id"`
-	Kind        LookoutKind   `json:"kind"`
-	Name        string        `json:"name"`
-	Purpose     string        `json:"purpose"`
-	Category    Category      `json:"category"`
-	Selectors   []Selector    `json:"selectors,omitempty"`
-	Area        Polygon       `json:"area,omitempty"`
-	Circle      *Circle       `json:"circle,omitempty"`
-	Entity      Entity        `json:"entity,omitempty"`
-	Dataset     string        `json:"dataset,omitempty"` // records: only this dataset; empty: any
-	Conditions  []Condition   `json:"conditions,omitempty"`
-	Watch       []string      `json:"watch,omitempty"` // subject_change: fields whose new values alert
-	Known       []Condition   `json:"known,omitempty"` // subject_change: watched values already seen
-	Email       []string      `json:"email,omitempty"`
-	WebhookURL  string        `json:"webhook_url,omitempty"`
+	ID          int64       `json:"id"`
+	CaseID      int64       `json:"case_id"`
+	AuthorityID int64       `json:"authority_id"`
+	Kind        LookoutKind `json:"kind"`
+	Name        string      `json:"name"`
+	Purpose     string      `json:"purpose"`
+	Category    Category    `json:"category"`
+	Selectors   []Selector  `json:"selectors,omitempty"`
+	Area        Polygon     `json:"area,omitempty"`
+	Circle      *Circle     `json:"circle,omitempty"`
+	Entity      Entity      `json:"entity,omitempty"`
+	Dataset     string      `json:"dataset,omitempty"` // records: only this dataset; empty: any
+	Conditions  []Condition `json:"conditions,omitempty"`
+	Watch       []string    `json:"watch,omitempty"` // subject_change: fields whose new values alert
+	Known       []Condition `json:"known,omitempty"` // subject_change: watched values already seen
+	Email       []string    `json:"email,omitempty"`
+	WebhookURL  string      `json:"webhook_url,omitempty"`
 	// WebhookSecret keys the HMAC of webhook bodies. It is shown once, when
 	// the lookout is created, and never listed again.
 	WebhookSecret string        `json:"webhook_secret,omitempty"`
