@@ -107,9 +107,10 @@ type LookoutStore interface {
 	SetLookoutStatus(ctx context.Context, id int64, s LookoutStatus) (*Lookout, error)
 	// AddKnown records watched values a subject_change lookout has seen.
 	AddKnown(ctx context.Context, id int64, known []Condition) error
-	// InsertAlert stores a, once per (LookoutID, EventKey): false, and
-	// nothing stored, when that pair was stored before.
-	InsertAlert(ctx context.Context, a *Alert) (bool, error)
+	// InsertAlerts stores alerts in one transaction, each once per
+	// (LookoutID, EventKey), and sets the IDs of those it stored; an alert
+	// whose pair was stored before keeps ID zero.
+	InsertAlerts(ctx context.Context, as []*Alert) error
 	ListAlerts(ctx context.Context, f AlertFilter) ([]*Alert, error)
 	AlertByID(ctx context.Context, id int64) (*Alert, error)
 	// ProtectedField reports whether any dataset marks field protected.
