@@ -73,10 +73,14 @@ func (c *clusters) union(a, b int32) {
 // edge is a scored candidate pair in record indices.
 type edge struct {
 	x, y int32
-	lo   float64 // log2 odds
+	lo   float64 // log2 odds, context included
+	ctx  float64 // the context's share of lo (context.go)
 }
 
 func (e edge) p() float64 { return probability(e.lo) }
+
+// raw is the edge's log2 odds from the pair's own fields.
+func (e edge) raw() float64 { return e.lo - e.ctx }
 
 // maxCross bounds the pairs compared when checking coherence, so a giant
 // candidate merge costs no more than a modest one.

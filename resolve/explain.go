@@ -19,6 +19,12 @@ type Term struct {
 	// TF is the term-frequency adjustment in bits, added to Log2BF when the
 	// values agree exactly on a field that uses it.
 	TF float64 `json:"tf,omitempty"`
+	// Context is evidence in bits from the records each side is firmly
+	// linked to, for a field the pair itself lacks: their values disagree
+	// (context.go). Via names the two records whose values were compared.
+	Context      float64  `json:"context,omitempty"`
+	ContextLevel string   `json:"context_level,omitempty"`
+	Via          []string `json:"via,omitempty"`
 }
 
 // Waterfall explains a pair's match probability: the prior, then each
@@ -48,6 +54,7 @@ func (r *Resolver) Explain(a, b string) (Waterfall, error) {
 }
 
 func (r *Resolver) waterfall(x, y int32) Waterfall {
+	ctx := newContextScorer(r.links, r.model, r.d).pairTerms(x, y)
 	c := r.cmp
 	c.compare(x, y)
 	w := Waterfall{A: r.id(x), B: r.id(y), PriorLog2Odds: r.model.PriorLog2Odds, Log2Odds: r.model.PriorLog2Odds}
@@ -58,7 +65,10 @@ func (r *Resolver) waterfall(x, y int32) Waterfall {
 		if f.TF && int(l) == len(f.Weight)-1 {
 			t.TF = tfAdjust(r.d, i, x, f)
 		}
-		w.Log2Odds += t.Log2BF + t.TF
+		if ct := ctx[i]; ct.bits != 0 {
+			t.Context, t.ContextLevel, t.Via = ct.bits, f.Levels[ct.level], []string{r.id(ct.a), r.id(ct.b)}
+		}
+		w.Log2Odds += t.Log2BF + t.TF + t.Context
 		w.Terms = append(w.Terms, t)
 	}
 	w.Probability = probability(w.Log2Odds)
@@ -83,7 +93,11 @@ func (w Waterfall) String() string {
 		if t.TF != 0 {
 			fmt.Fprintf(&b, " %+6.2f tf", t.TF)
 		}
-		fmt.Fprintf(&b, "   %s\n", vals)
+		fmt.Fprintf(&b, "   %s", vals)
+		if t.Context != 0 {
+			fmt.Fprintf(&b, "; context %+.2f: %s %s ↔ %s", t.Context, t.ContextLevel, t.Via[0], t.Via[1])
+		}
+		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "  %-16s %-28s %+7.2f bits  p = %.4f\n", "total", "", w.Log2Odds, w.Probability)
 	return b.String()

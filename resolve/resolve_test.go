@@ -129,7 +129,7 @@ func TestClusteringResistsChains(t *testing.T) {
 	const n = 20
 	var edges []edge
 	for i := int32(0); i+1 < n; i++ {
-		edges = append(edges, edge{i, i + 1, 10})
+		edges = append(edges, edge{x: i, y: i + 1, lo: 10})
 	}
 	prob := func(x, y int32) (float64, bool) {
 		if x-y == 1 || y-x == 1 {
@@ -191,7 +191,7 @@ func TestExplainAddsUp(t *testing.T) {
 		}
 		sum := w.PriorLog2Odds
 		for _, term := range w.Terms {
-			sum += term.Log2BF + term.TF
+			sum += term.Log2BF + term.TF + term.Context
 			if term.Level == "missing" && term.Log2BF != 0 {
 				t.Errorf("Explain(%s, %s): missing %s weighs %v, want 0", p.A, p.B, term.Field, term.Log2BF)
 			}

@@ -22,6 +22,7 @@ type Resolver struct {
 	decisions []Decision
 	stats     Stats
 	cmp       *comparer // for on-demand scoring; single-threaded use only
+	links     *links    // strong links, for context evidence
 }
 
 // Stats describes a run.
@@ -120,6 +121,8 @@ func (r *Resolver) Run(records iter.Seq[Record]) error {
 
 	tr := r.train()
 	r.scoreCandidates(tr)
+	r.links = newLinks(r.edges, r.spec.threshold())
+	r.applyContext(r.edges)
 	return r.recluster()
 }
 
@@ -155,8 +158,10 @@ func (r *Resolver) score(x, y int32) float64 {
 }
 
 // Add resolves new records against the existing entities without
-// retraining or rescoring old pairs: each is blocked against the index,
-// scored with the trained model and linked by the same rule as Run.
+// retraining: each is blocked against the index, scored with the trained
+// model and linked by the same rule as Run. Old pairs keep their own
+// scores; only their context evidence is updated when one of their
+// records gains a strong link.
 func (r *Resolver) Add(records iter.Seq[Record]) error {
 	if r.d == nil {
 		return writ.Errorf(writ.EConflict, "resolve: Add before Run")
@@ -182,7 +187,7 @@ func (r *Resolver) Add(records iter.Seq[Record]) error {
 				}
 				seen[y] = true
 				if lo := r.score(y, x); probability(lo) >= floor {
-					fresh = append(fresh, edge{y, x, lo})
+					fresh = append(fresh, edge{x: y, y: x, lo: lo})
 				}
 			}
 			r.ix.extra[h] = append(r.ix.extra[h], x)
@@ -190,14 +195,32 @@ func (r *Resolver) Add(records iter.Seq[Record]) error {
 		r.stats.CandidatePairs += int64(len(seen))
 	}
 	r.stats.Records = r.d.n()
+	start := len(r.edges)
 	r.edges = append(r.edges, fresh...)
 	r.stats.Kept = len(r.edges)
+	// the new pairs, and the old ones whose records gained a strong link,
+	// take their context evidence from the links as they are now
+	changed := r.links.add(fresh)
+	var touched []int
+	for k, e := range r.edges {
+		if k >= start || changed[e.x] || changed[e.y] {
+			touched = append(touched, k)
+		}
+	}
+	batch := make([]edge, len(touched))
+	for i, k := range touched {
+		batch[i] = r.edges[k]
+	}
+	r.applyContext(batch)
+	for i, k := range touched {
+		r.edges[k] = batch[i]
+	}
 	r.cl.grow(r.d.n())
 	musts, cannots := r.d.constraints(r.decisions)
 	if err := r.cl.constrain(musts, cannots, r.id); err != nil {
 		return err
 	}
-	r.cl.link(fresh, r.spec.threshold(), r.prob, r.id)
+	r.cl.link(batch, r.spec.threshold(), r.prob, r.id)
 	r.stats.Entities = len(r.cl.members)
 	return nil
 }

@@ -84,7 +84,7 @@ func (r *Resolver) scoreCandidates(tr *training) {
 			for _, cd := range cs {
 				c.decode(cd.code, c.levels)
 				if lo := r.model.log2Odds(c, cd.x); probability(lo) >= floor {
-					r.edges = append(r.edges, edge{cd.x, cd.y, lo})
+					r.edges = append(r.edges, edge{x: cd.x, y: cd.y, lo: lo})
 				}
 			}
 			tr.cands[w] = nil
@@ -98,7 +98,7 @@ func (r *Resolver) scoreCandidates(tr *training) {
 			c.compare(x, y)
 			counts[w]++
 			if lo := r.model.log2Odds(c, x); probability(lo) >= floor {
-				kept[w] = append(kept[w], edge{x, y, lo})
+				kept[w] = append(kept[w], edge{x: x, y: y, lo: lo})
 			}
 		})
 		for w := range workers {

@@ -1,0 +1,200 @@
+package resolve
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sync"
+)
+
+// Context evidence. A pair's own fields may say nothing about a field (one
+// record has no birth date) while the records each side is firmly linked
+// to do. Two "Vlad Sandu" records at different addresses look like one man
+// who moved; if the first is firmly linked to a record born in 1961 and the
+// second to one born in 1994, they are two men. For each field missing in
+// the pair, the values of each side's strong neighbours are compared across
+// the pair. When no two agree, the best of those comparisons counts as
+// evidence, weighed by how sure the links to the neighbours are: if a
+// neighbour is not the same entity as its side, its value says nothing
+// about the pair, so the Bayes factor is p·m/u + (1−p).
+//
+// Only disagreement counts. Agreement through a neighbour is what the
+// clustering already uses (a record joins the entity its neighbours are
+// in), and counting it in the pair too would let a chain of weak links
+// vouch for itself.
+
+// maxNeighbours bounds the strong links read per record, strongest first,
+// so a record with many namesakes costs no more than a modest one.
+const maxNeighbours = 16
+
+// neighbour is a record linked to another at or above the threshold.
+type neighbour struct {
+	z  int32
+	lo float64 // the link's own log2 odds, without context
+}
+
+// links indexes each record's strong links: its neighbours.
+type links struct {
+	min float64 // log2 odds of the threshold
+	adj map[int32][]neighbour
+}
+
+// newLinks indexes the edges at or above threshold by record.
+func newLinks(edges []edge, threshold float64) *links {
+	l := &links{min: math.Log2(threshold / (1 - threshold)), adj: map[int32][]neighbour{}}
+	l.add(edges)
+	return l
+}
+
+// add indexes more edges and returns the records whose neighbours changed.
+func (l *links) add(edges []edge) map[int32]bool {
+	changed := map[int32]bool{}
+	for _, e := range edges {
+		if e.raw() < l.min {
+			continue
+		}
+		l.adj[e.x] = append(l.adj[e.x], neighbour{e.y, e.raw()})
+		l.adj[e.y] = append(l.adj[e.y], neighbour{e.x, e.raw()})
+		changed[e.x], changed[e.y] = true, true
+	}
+	for x := range changed {
+		ns := l.adj[x]
+		slices.SortFunc(ns, func(a, b neighbour) int {
+			return cmp.Or(cmp.Compare(b.lo, a.lo), cmp.Compare(a.z, b.z))
+		})
+		if len(ns) > maxNeighbours {
+			l.adj[x] = slices.Clip(ns[:maxNeighbours])
+		}
+	}
+	return changed
+}
+
+// member is a record on one side of a pair, with the probability that it
+// is that side's entity.
+type member struct {
+	z int32
+	p float64
+}
+
+// contextTerm is the context evidence about one field of a pair.
+type contextTerm struct {
+	bits  float64
+	level int
+	a, b  int32 // the records whose values were compared
+}
+
+// contextScorer computes context evidence; one per goroutine.
+type contextScorer struct {
+	l      *links
+	md     *Model
+	c      *comparer
+	levels []uint8
+	sx, sy []member
+	terms  []contextTerm
+}
+
+func newContextScorer(l *links, md *Model, d *data) *contextScorer {
+	return &contextScorer{l: l, md: md, c: newComparer(d)}
+}
+
+// side is x with those of its neighbours that are closer to x than to y.
+// A neighbour nearer y is on y's side: a namesake's own record, linked to
+// x by the name alone, would otherwise look like x's.
+func (s *contextScorer) side(x, y int32, dst []member) []member {
+	dst = append(dst[:0], member{x, 1})
+	for _, n := range s.l.adj[x] {
+		if n.z == y {
+			continue
+		}
+		s.c.compare(y, n.z)
+		if n.lo <= s.md.log2Odds(s.c, y) {
+			continue
+		}
+		dst = append(dst, member{n.z, probability(n.lo)})
+	}
+	return dst
+}
+
+// terms returns, for each comparison, the context evidence of pair x, y:
+// zero unless the pair lacks the field and every value on one side
+// disagrees with every value on the other.
+func (s *contextScorer) pairTerms(x, y int32) []contextTerm {
+	s.terms = slices.Grow(s.terms[:0], len(s.md.Fields))[:len(s.md.Fields)]
+	clear(s.terms)
+	if len(s.l.adj[x]) == 0 && len(s.l.adj[y]) == 0 {
+		return s.terms
+	}
+	s.c.compare(x, y)
+	s.levels = append(s.levels[:0], s.c.levels...)
+	if !slices.Contains(s.levels, levelMissing) {
+		return s.terms
+	}
+	s.sx = s.side(x, y, s.sx)
+	s.sy = s.side(y, x, s.sy)
+	if len(s.sx) == 1 && len(s.sy) == 1 {
+		return s.terms
+	}
+	for i, l := range s.levels {
+		if l != levelMissing {
+			continue
+		}
+		w := s.md.Fields[i].Weight
+		best, bestP := math.Inf(-1), 0.0
+		var t contextTerm
+		for _, a := range s.sx {
+			for _, b := range s.sy {
+				if a.z == b.z {
+					continue
+				}
+				lv := s.c.level(i, a.z, b.z)
+				if lv == levelMissing {
+					continue
+				}
+				p := a.p * b.p
+				if w[lv] > best || (w[lv] == best && p > bestP) {
+					best, bestP = w[lv], p
+					t = contextTerm{level: lv, a: a.z, b: b.z}
+				}
+			}
+		}
+		if best < 0 && !math.IsInf(best, -1) {
+			t.bits = math.Log2(bestP*math.Exp2(best) + 1 - bestP)
+			s.terms[i] = t
+		}
+	}
+	return s.terms
+}
+
+// bits is the sum of the context evidence of pair x, y.
+func (s *contextScorer) bits(x, y int32) float64 {
+	var sum float64
+	for _, t := range s.pairTerms(x, y) {
+		sum += t.bits
+	}
+	return sum
+}
+
+// applyContext sets the context evidence of the edges, on all cores.
+func (r *Resolver) applyContext(edges []edge) {
+	workers := runtimeWorkers()
+	per := (len(edges) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*per, len(edges)), min((w+1)*per, len(edges))
+		if lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := newContextScorer(r.links, r.model, r.d)
+			for k := lo; k < hi; k++ {
+				e := &edges[k]
+				raw := e.raw()
+				e.ctx = s.bits(e.x, e.y)
+				e.lo = raw + e.ctx
+			}
+		}()
+	}
+	wg.Wait()
+}
