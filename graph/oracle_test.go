@@ -74,21 +74,60 @@ func gonumGraphs(g *Graph) (*simple.DirectedGraph, *simple.UndirectedGraph) {
 
 func TestOraclePageRank(t *testing.T) {
 	g := collegeMsg(t)
-	d, _ := gonumGraphs(g)
-	want := network.PageRankSparse(d, 0.85, 1e-12)
-	got := g.PageRank(PageRankOptions{Directed: true, Tol: 1e-12})
-	var sum float64
-	for _, v := range want {
-		sum += v
+	for _, tc := range []struct {
+		name string
+		o    PageRankOptions
+	}{
+		{"directed", PageRankOptions{Directed: true}},
+		{"undirected", PageRankOptions{}},
+		{"directed weighted", PageRankOptions{Directed: true, Weighted: true}},
+		{"undirected weighted", PageRankOptions{Weighted: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := network.PageRankSparse(gonumPageRankGraph(g, tc.o), 0.85, 1e-12)
+			tc.o.Tol = 1e-12
+			got := g.PageRank(tc.o)
+			var sum float64
+			for _, v := range want {
+				sum += v
+			}
+			var worst float64
+			for u, r := range got {
+				w := want[int64(u)] / sum
+				worst = max(worst, math.Abs(r-w)/w)
+			}
+			if worst > 1e-6 {
+				t.Errorf("PageRank(%+v): largest relative difference from gonum = %g, want <= 1e-6", tc.o, worst)
+			}
+		})
 	}
-	var worst float64
-	for u, r := range got {
-		w := want[int64(u)] / sum
-		worst = max(worst, math.Abs(r-w)/w)
+}
+
+// gonumPageRankGraph is g as the directed graph PageRank walks: each pair
+// one edge each way it was used (both ways when undirected), weighted by
+// its contacts when o.Weighted.
+func gonumPageRankGraph(g *Graph, o PageRankOptions) *simple.WeightedDirectedGraph {
+	d := simple.NewWeightedDirectedGraph(0, 0)
+	for i := range g.Len() {
+		d.AddNode(simple.Node(i))
 	}
-	if worst > 1e-6 {
-		t.Errorf("PageRank: largest relative difference from gonum = %g, want <= 1e-6", worst)
+	for _, p := range g.Pairs {
+		a, b := simple.Node(p.A), simple.Node(p.B)
+		ab, ba := float64(p.AB), float64(p.BA)
+		if !o.Directed {
+			ab, ba = ab+ba, ab+ba
+		}
+		if !o.Weighted {
+			ab, ba = min(ab, 1), min(ba, 1)
+		}
+		if ab > 0 {
+			d.SetWeightedEdge(d.NewWeightedEdge(a, b, ab))
+		}
+		if ba > 0 {
+			d.SetWeightedEdge(d.NewWeightedEdge(b, a, ba))
+		}
 	}
+	return d
 }
 
 func TestOracleComponents(t *testing.T) {
