@@ -40,6 +40,7 @@ type Stats struct {
 	U              time.Duration `json:"u"`     // random pairs for u
 	Train          time.Duration `json:"train"` // candidate patterns and EM
 	Score          time.Duration `json:"score"`
+	Context        time.Duration `json:"context"` // context evidence (context.go)
 	Cluster        time.Duration `json:"cluster"`
 }
 
@@ -121,8 +122,10 @@ func (r *Resolver) Run(records iter.Seq[Record]) error {
 
 	tr := r.train()
 	r.scoreCandidates(tr)
+	t = time.Now()
 	r.links = newLinks(r.edges, r.spec.threshold())
 	r.applyContext(r.edges)
+	r.stats.Context = time.Since(t)
 	return r.recluster()
 }
 
