@@ -59,7 +59,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 // Dialect is SQLite's part of the shared SQL.
 var Dialect = &sqlstore.Dialect{
 	Name:     "sqlite",
-	Types:    map[string]string{"ID": "INTEGER PRIMARY KEY", "BLOB": "BLOB", "REAL": "REAL"},
+	Types:    map[string]string{"ID": "INTEGER PRIMARY KEY", "BLOB": "BLOB", "REAL": "REAL", "WITHOUT_ROWID": "WITHOUT ROWID"},
 	Numbered: false,
 	Classify: classify,
 }

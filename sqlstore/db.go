@@ -40,6 +40,10 @@ func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.convertLegacyPings(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

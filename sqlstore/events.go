@@ -82,9 +82,6 @@ var (
 	contactsTable = eventTable{name: "contacts", category: writ.CatComms,
 		cols:    `id, caller, callee, started_at, duration_s, type, ` + provCols,
 		selCols: []string{"caller", "callee"}, timeCol: "started_at"}
-	pingsTable = eventTable{name: "pings", category: writ.CatLocation,
-		cols:    `id, device, at, lat, lon, accuracy_m, ` + provCols,
-		selCols: []string{"device"}, timeCol: "at", geo: true}
 	plateReadsTable = eventTable{name: "plate_reads", category: writ.CatPlates,
 		cols:    `id, plate, camera, at, lat, lon, ` + provCols,
 		selCols: []string{"plate"}, timeCol: "at", geo: true}
@@ -225,18 +222,6 @@ func (db *DB) Contacts(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([
 		var at int64
 		err := s.Scan(append([]any{&r.ID, &r.Caller, &r.Callee, &at, &r.DurationSec, &r.Type}, provDest(&r.Prov)...)...)
 		r.StartedAt = fromMicros(at)
-		return r, err
-	})
-}
-
-// Pings returns location fixes of granted devices (or, under an area grant,
-// of any device) inside the grant's window and area.
-func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]writ.Ping, error) {
-	return readEvents(ctx, db, g, pingsTable, q, func(s scanner) (writ.Ping, error) {
-		var r writ.Ping
-		var at int64
-		err := s.Scan(append([]any{&r.ID, &r.Device, &at, &r.Lat, &r.Lon, &r.AccuracyM}, provDest(&r.Prov)...)...)
-		r.At = fromMicros(at)
 		return r, err
 	})
 }

@@ -67,15 +67,8 @@ func rowsOf(b *writ.Batch) (rowSet, error) {
 				r := &rows[i]
 				return append(dst, r.Device, micros(r.At), r.Lat, r.Lon, r.AccuracyM)
 			},
-			check: func(i int) error {
-				if rows[i].Device == "" {
-					return writ.Errorf(writ.EInvalid, "pings row %d needs a device", i)
-				}
-				return nil
-			},
-			order: func(i, j int) int {
-				return cmp.Or(strings.Compare(rows[i].Device, rows[j].Device), rows[i].At.Compare(rows[j].At))
-			}}, nil
+			// No order: writePings sorts a batch's pings into its blocks.
+			check: func(i int) error { return checkPing(i, &rows[i]) }}, nil
 	case writ.DataPlateReads:
 		rows := b.PlateReads
 		return rowSet{table: "plate_reads", cols: "plate, camera, at, lat, lon", n: len(rows),
@@ -325,6 +318,8 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 			slices.SortStableFunc(keep, rs.order)
 		}
 		switch {
+		case b.Kind == writ.DataPings:
+			err = db.writePings(ctx, conn, tx, pingWrite{batch: res.ID, rows: b.Pings, keep: keep, own: own != nil})
 		case own == nil && db.dialect.CopyFrom != nil:
 			err = db.copyRows(ctx, conn, rs, keep, []any{b.Dataset, b.Source, strconv.FormatInt(res.ID, 10), b.BasisKind, b.BasisID})
 		case own != nil:

@@ -1,0 +1,312 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/pingblock"
+)
+
+// Pings are stored in blocks (migration 0008, docs/pingblock.md): each
+// batch's pings are grouped by (device, day) and by (hour, S2 cell), each
+// group encoded with pingblock, one row per block.
+
+// maxBlockPings bounds the pings of one block: a device-day block of 500
+// pings is about 3.5 KB, which stays within one 4 KB SQLite page.
+const maxBlockPings = 500
+
+// cellShift drops the constant low bits of a level-13 S2 cell id: the
+// trailing 1 bit at 2*(30-13) = 34 and the zeros below it.
+const cellShift = 2*(30-pingblock.Level) + 1
+
+const (
+	usPerHour = int64(3600_000_000)
+	usPerDay  = 24 * usPerHour
+)
+
+// floorDiv divides rounding towards minus infinity, so times before 1970
+// fall in the right hour and day.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// ceilDiv divides rounding towards plus infinity.
+func ceilDiv(a, b int64) int64 { return -floorDiv(-a, b) }
+
+// cellKey is the stored form of the level-13 cell holding a point.
+func cellKey(lat, lon float64) int64 { return int64(pingblock.Cell(lat, lon) >> cellShift) }
+
+// blockPing is one ping on its way into blocks.
+type blockPing struct {
+	p          pingblock.Ping
+	us         int64 // exact time, unix microseconds
+	dev        int   // device ordinal in the batch, for sorting
+	hour, cell int64
+}
+
+// checkPing refuses a ping the old table's CHECK constraints refused.
+func checkPing(i int, p *writ.Ping) error {
+	switch {
+	case p.Device == "":
+		return writ.Errorf(writ.EInvalid, "pings row %d needs a device", i)
+	case !(p.Lat >= -90 && p.Lat <= 90):
+		return writ.Errorf(writ.EInvalid, "pings row %d: latitude %v is out of range [-90, 90]", i, p.Lat)
+	case !(p.Lon >= -180 && p.Lon <= 180):
+		return writ.Errorf(writ.EInvalid, "pings row %d: longitude %v is out of range [-180, 180]", i, p.Lon)
+	case math.IsNaN(p.AccuracyM) || math.IsInf(p.AccuracyM, 0):
+		return writ.Errorf(writ.EInvalid, "pings row %d: accuracy %v is not a number", i, p.AccuracyM)
+	}
+	return nil
+}
+
+// exact reports whether a block holds p exactly: a whole millisecond,
+// coordinates on the 1e-6° grid, whole metres of accuracy.
+func exact(p *writ.Ping, us int64) bool {
+	if us%1000 != 0 {
+		return false
+	}
+	q := pingblock.Quantize(pingblock.Ping{T: us / 1000, Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM})
+	return q.Lat == p.Lat && q.Lon == p.Lon && q.AccuracyM == p.AccuracyM && q.T == us/1000
+}
+
+// pingWrite is what writePings needs of a batch.
+type pingWrite struct {
+	batch int64
+	rows  []writ.Ping
+	keep  []int // the rows to write, in the order ids follow when own
+	// own: the rows carry their own provenance (the Insert methods); it is
+	// kept per row in ping_rows, as are exact values.
+	own bool
+}
+
+// writePings writes the kept pings of a batch as blocks, in the batch's
+// transaction. A file or stream batch whose offsets are distinct and whose
+// values blocks hold exactly keeps only the blocks and a ping_batches row;
+// any other batch also keeps each row, exactly, in ping_rows.
+func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w pingWrite) error {
+	if len(w.keep) == 0 {
+		return nil
+	}
+	own := w.own
+	var base int64
+	if !own {
+		base = math.MaxInt64
+		hi := int64(math.MinInt64)
+		for _, i := range w.keep {
+			p := &w.rows[i]
+			base, hi = min(base, p.Prov.Offset), max(hi, p.Prov.Offset)
+			if !exact(p, micros(p.At)) {
+				own = true
+			}
+		}
+		// The id keeps line - base in 32 bits, and needs distinct lines.
+		if !own && (hi-base >= 1<<32 || hi-base < 0) {
+			own = true
+		}
+		if !own {
+			seen := make(map[int64]struct{}, len(w.keep))
+			for _, i := range w.keep {
+				if _, dup := seen[w.rows[i].Prov.Offset]; dup {
+					own = true
+					break
+				}
+				seen[w.rows[i].Prov.Offset] = struct{}{}
+			}
+		}
+	}
+	if own {
+		base = 0
+		if len(w.keep) >= 1<<32 {
+			return writ.Errorf(writ.EInvalid, "a batch holds at most %d pings", int64(1)<<32-1)
+		}
+	}
+
+	devs := map[string]int{}
+	bps := make([]blockPing, len(w.keep))
+	h := sha256.New()
+	for k, i := range w.keep {
+		p := &w.rows[i]
+		us := micros(p.At)
+		line := p.Prov.Offset
+		if own {
+			line = int64(k)
+		}
+		d, ok := devs[p.Device]
+		if !ok {
+			d = len(devs)
+			devs[p.Device] = d
+		}
+		bps[k] = blockPing{p: pingblock.Ping{Device: p.Device, T: floorDiv(us, 1000), Lat: p.Lat, Lon: p.Lon,
+			AccuracyM: p.AccuracyM, Line: line}, us: us, dev: d, hour: floorDiv(us, usPerHour), cell: cellKey(p.Lat, p.Lon)}
+	}
+	var rowsHash []byte
+	if !own {
+		order := slices.Clone(w.keep)
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(w.rows[a].Prov.Offset, w.rows[b].Prov.Offset) })
+		for _, i := range order {
+			h.Write([]byte(w.rows[i].Prov.ContentHash))
+			h.Write([]byte{'\n'})
+		}
+		rowsHash = h.Sum(nil)
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_batches (batch, base, own, rows_hash) VALUES (?, ?, ?, ?)`),
+		w.batch, base, own, rowsHash); err != nil {
+		return fmt.Errorf("insert ping_batches: %w", err)
+	}
+
+	// Device-day blocks: by device, then time, then line.
+	slices.SortFunc(bps, func(a, b blockPing) int {
+		return cmp.Or(cmp.Compare(a.dev, b.dev), cmp.Compare(a.us, b.us), cmp.Compare(a.p.Line, b.p.Line))
+	})
+	var devRows []blockRow
+	var enc []byte
+	buf := make([]pingblock.Ping, 0, maxBlockPings)
+	group(bps, func(a, b *blockPing) bool { return a.dev == b.dev && floorDiv(a.us, usPerDay) == floorDiv(b.us, usPerDay) },
+		func(g []blockPing) {
+			for part := 0; len(g) > 0; part++ {
+				n := min(len(g), maxBlockPings)
+				buf = buf[:0]
+				for _, bp := range g[:n] {
+					buf = append(buf, bp.p)
+				}
+				start := len(enc)
+				enc = pingblock.AppendEncode(enc, buf)
+				devRows = append(devRows, blockRow{key1: g[0].p.Device, k2: floorDiv(g[0].us, usPerDay), part: part, n: n,
+					from: start, to: len(enc)})
+				g = g[n:]
+			}
+		})
+	// Cell-hour blocks: by hour, cell, then time and line.
+	slices.SortFunc(bps, func(a, b blockPing) int {
+		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.cell, b.cell), cmp.Compare(a.us, b.us), cmp.Compare(a.p.Line, b.p.Line))
+	})
+	var cellRows []blockRow
+	group(bps, func(a, b *blockPing) bool { return a.hour == b.hour && a.cell == b.cell },
+		func(g []blockPing) {
+			for part := 0; len(g) > 0; part++ {
+				n := min(len(g), maxBlockPings)
+				buf = buf[:0]
+				for _, bp := range g[:n] {
+					buf = append(buf, bp.p)
+				}
+				start := len(enc)
+				enc = pingblock.AppendEncode(enc, buf)
+				cellRows = append(cellRows, blockRow{k1: g[0].hour, k2: g[0].cell, part: part, n: n, from: start, to: len(enc)})
+				g = g[n:]
+			}
+		})
+
+	if err := db.insertBlocks(ctx, conn, tx, "ping_device_blocks", []string{"device", "day"}, w.batch, devRows, enc, true); err != nil {
+		return err
+	}
+	if err := db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, w.batch, cellRows, enc, false); err != nil {
+		return err
+	}
+	if own {
+		return db.insertPingRows(ctx, conn, tx, w)
+	}
+	return nil
+}
+
+// group calls fn with each run of consecutive elements that same joins.
+func group(s []blockPing, same func(a, b *blockPing) bool, fn func([]blockPing)) {
+	for start := 0; start < len(s); {
+		end := start + 1
+		for end < len(s) && same(&s[start], &s[end]) {
+			end++
+		}
+		fn(s[start:end])
+		start = end
+	}
+}
+
+// blockRow is one block to insert; its bytes are enc[from:to].
+type blockRow struct {
+	key1     string // device (device blocks)
+	k1, k2   int64  // hour (cell blocks); day or cell
+	part, n  int
+	from, to int
+}
+
+// insertBlocks writes block rows: COPY where the dialect has it, else
+// multi-row INSERTs.
+func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, keys []string, batch int64,
+	rows []blockRow, enc []byte, textKey bool) error {
+	vals := func(dst []any, i int) []any {
+		r := &rows[i]
+		var k1 any = r.k1
+		if textKey {
+			k1 = r.key1
+		}
+		return append(dst, k1, r.k2, batch, r.part, r.n, enc[r.from:r.to])
+	}
+	cols := []string{keys[0], keys[1], "batch", "part", "n", "block"}
+	if db.dialect.CopyFrom != nil {
+		k := 0
+		next := func() []any {
+			if k == len(rows) {
+				return nil
+			}
+			k++
+			return vals(make([]any, 0, len(cols)), k-1)
+		}
+		return conn.Raw(func(dc any) error {
+			if _, err := db.dialect.CopyFrom(ctx, dc, table, cols, next); err != nil {
+				return fmt.Errorf("copy into %s: %w", table, err)
+			}
+			return nil
+		})
+	}
+	idx := make([]int, len(rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	return db.insertChunks(ctx, tx, table, keys[0]+", "+keys[1]+", batch, part, n, block", nil, nil, idx, vals)
+}
+
+// insertPingRows keeps the rows of an own batch exactly, by (batch, k).
+func (db *DB) insertPingRows(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w pingWrite) error {
+	cols := []string{"batch", "k", "at", "lat", "lon", "accuracy_m", "dataset", "source", "src_offset", "content_hash",
+		"batch_label", "basis_kind", "basis_id"}
+	vals := func(dst []any, k int) []any {
+		p := &w.rows[w.keep[k]]
+		v := p.Prov
+		return append(dst, w.batch, int64(k), micros(p.At), p.Lat, p.Lon, p.AccuracyM, v.Dataset, v.Source, v.Offset,
+			v.ContentHash, v.Batch, v.BasisKind, v.BasisID)
+	}
+	if db.dialect.CopyFrom != nil {
+		k := 0
+		next := func() []any {
+			if k == len(w.keep) {
+				return nil
+			}
+			k++
+			return vals(make([]any, 0, len(cols)), k-1)
+		}
+		return conn.Raw(func(dc any) error {
+			if _, err := db.dialect.CopyFrom(ctx, dc, "ping_rows", cols, next); err != nil {
+				return fmt.Errorf("copy into ping_rows: %w", err)
+			}
+			return nil
+		})
+	}
+	idx := make([]int, len(w.keep))
+	for i := range idx {
+		idx[i] = i
+	}
+	all := cols[0]
+	for _, c := range cols[1:] {
+		all += ", " + c
+	}
+	return db.insertChunks(ctx, tx, "ping_rows", all, nil, nil, idx, vals)
+}

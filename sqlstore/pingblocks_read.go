@@ -1,0 +1,344 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"encoding/hex"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/pingblock"
+)
+
+// Pings returns location fixes of granted devices (or, under an area grant,
+// of any device) inside the grant's window and area, in id order, one page.
+//
+// A read with device selectors reads those devices' device-day blocks; an
+// area grant reads the (hour, cell) blocks of the cells covering the area's
+// bounding box. The SQL only picks blocks, whose keys are wider than any
+// grant: every ping is then clipped, exactly, to the window and the area
+// (writ.Polygon.Contains, the test writ_in_polygon makes) before it is
+// returned.
+func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]writ.Ping, error) {
+	if err := g.Check(writ.CatLocation); err != nil {
+		return nil, err
+	}
+	values, from, to, limit, ok := g.Clip(q)
+	area := g.Area()
+	fromUs, toUs := ceilMicros(from), ceilMicros(to)
+	if !ok || (len(values) == 0 && len(area) == 0) || fromUs >= toUs {
+		return []writ.Ping{}, nil
+	}
+	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: fromUs, toUs: toUs, area: area, batches: map[int64]*pingBatchInfo{}}
+	minBatch := r.after >> 32
+	var err error
+	if len(values) > 0 {
+		r.refs, err = db.deviceBlocks(ctx, values, fromUs, toUs, minBatch)
+	} else {
+		r.refs, err = db.cellBlocks(ctx, area, fromUs, toUs, minBatch)
+	}
+	if err != nil {
+		return nil, db.wrap(err)
+	}
+	out, err := r.run(ctx, limit)
+	if err != nil {
+		return nil, db.wrap(err)
+	}
+	return out, nil
+}
+
+// blockRef is one block a read selected.
+type blockRef struct {
+	batch int64
+	part  int
+	block []byte
+}
+
+func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, minBatch int64) ([]blockRef, error) {
+	args := make([]any, 0, len(devices)+3)
+	for _, d := range devices {
+		args = append(args, d)
+	}
+	args = append(args, floorDiv(fromUs, usPerDay), floorDiv(toUs-1, usPerDay), minBatch)
+	return db.blockRefs(ctx, `SELECT batch, part, block FROM ping_device_blocks WHERE device IN (`+
+		strings.Repeat("?, ", len(devices)-1)+`?) AND day >= ? AND day <= ? AND batch >= ?`, args...)
+}
+
+// maxCoverDeg2 bounds the area (in square degrees) whose level-13 covering
+// a read computes; a larger area reads every cell of its hours instead.
+const maxCoverDeg2 = 4
+
+// pointLookups bounds the (hour, cell range) pairs read one seek each; more
+// are read in one scan of the hours.
+const pointLookups = 64
+
+func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, minBatch int64) ([]blockRef, error) {
+	h0, h1 := floorDiv(fromUs, usPerHour), floorDiv(toUs-1, usPerHour)
+	lo, hi := area.Bounds()
+	// A hair wider than the box, so that a point on its edge cannot fall
+	// in a cell the covering misses through rounding.
+	const eps = 1e-7
+	box := pingblock.Box{MinLat: max(lo.Lat-eps, -90), MinLon: max(lo.Lon-eps, -180),
+		MaxLat: min(hi.Lat+eps, 90), MaxLon: min(hi.Lon+eps, 180)}
+	if (box.MaxLat-box.MinLat)*(box.MaxLon-box.MinLon) > maxCoverDeg2 {
+		return db.blockRefs(ctx, `SELECT batch, part, block FROM ping_cell_blocks WHERE hour >= ? AND hour <= ? AND batch >= ?`,
+			h0, h1, minBatch)
+	}
+	ranges := pingblock.Ranges(pingblock.CoverBox(box))
+	if len(ranges) == 0 {
+		return nil, nil
+	}
+	if (h1-h0+1)*int64(len(ranges)) <= pointLookups {
+		var refs []blockRef
+		stmt, err := db.r.PrepareContext(ctx, db.q(`SELECT batch, part, block FROM ping_cell_blocks
+			WHERE hour = ? AND cell >= ? AND cell <= ? AND batch >= ?`))
+		if err != nil {
+			return nil, err
+		}
+		defer stmt.Close()
+		for h := h0; h <= h1; h++ {
+			for _, rg := range ranges {
+				rows, err := stmt.QueryContext(ctx, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift), minBatch)
+				if err != nil {
+					return nil, err
+				}
+				if refs, err = scanRefs(refs, rows); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return refs, nil
+	}
+	if len(ranges) > 500 {
+		ranges = [][2]uint64{{ranges[0][0], ranges[len(ranges)-1][1]}}
+	}
+	ors := make([]string, len(ranges))
+	args := []any{h0, h1, minBatch}
+	for i, rg := range ranges {
+		ors[i] = "cell BETWEEN ? AND ?"
+		args = append(args, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
+	}
+	return db.blockRefs(ctx, `SELECT batch, part, block FROM ping_cell_blocks WHERE hour >= ? AND hour <= ? AND batch >= ? AND (`+
+		strings.Join(ors, " OR ")+`)`, args...)
+}
+
+func (db *DB) blockRefs(ctx context.Context, query string, args ...any) ([]blockRef, error) {
+	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRefs(nil, rows)
+}
+
+type rowsScanner interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+	Close() error
+}
+
+func scanRefs(refs []blockRef, rows rowsScanner) ([]blockRef, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var r blockRef
+		if err := rows.Scan(&r.batch, &r.part, &r.block); err != nil {
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	return refs, rows.Err()
+}
+
+// pingBatchInfo is what a read needs of a ping batch.
+type pingBatchInfo struct {
+	prov writ.Provenance // the batch's provenance; ContentHash is its rows' digest
+	base int64
+	own  bool
+}
+
+// ownRow is a row of ping_rows.
+type ownRow struct {
+	at            int64
+	lat, lon, acc float64
+	prov          writ.Provenance
+}
+
+// pingRead is one page of a ping read.
+type pingRead struct {
+	db           *DB
+	after        int64
+	fromUs, toUs int64
+	area         writ.Polygon
+	refs         []blockRef
+	batches      map[int64]*pingBatchInfo
+	scratch      []pingblock.Ping
+}
+
+// run clips the selected blocks batch by batch: ids grow with the batch, so
+// once a batch's pings fill the page, later batches cannot belong to it.
+func (r *pingRead) run(ctx context.Context, limit int) ([]writ.Ping, error) {
+	slices.SortFunc(r.refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
+	out := []writ.Ping{}
+	for start := 0; start < len(r.refs) && len(out) < limit; {
+		end := start + 1
+		for end < len(r.refs) && r.refs[end].batch == r.refs[start].batch {
+			end++
+		}
+		n := len(out)
+		var err error
+		if out, err = r.batch(ctx, out, r.refs[start:end]); err != nil {
+			return nil, err
+		}
+		slices.SortFunc(out[n:], func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
+		start = end
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// batch appends the pings of one batch's blocks that the read may see.
+func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) ([]writ.Ping, error) {
+	id := refs[0].batch
+	info, err := r.info(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var clip pingblock.Clip
+	if len(r.area) > 0 {
+		lo, hi := r.area.Bounds()
+		clip.Box = &pingblock.Box{MinLat: lo.Lat, MinLon: lo.Lon, MaxLat: hi.Lat, MaxLon: hi.Lon}
+		area := r.area
+		clip.Inside = func(lat, lon float64) bool { return area.Contains(writ.Point{Lat: lat, Lon: lon}) }
+	}
+	if !info.own {
+		// The blocks hold these pings exactly (whole milliseconds), so
+		// Filter's window and area test are the grant's.
+		clip.From, clip.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
+		for _, ref := range refs {
+			ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
+			r.scratch = ps
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				pid := id<<32 | (p.Line - info.base)
+				if pid <= r.after {
+					continue
+				}
+				prov := info.prov
+				prov.Offset = p.Line
+				out = append(out, writ.Ping{ID: pid, Device: p.Device, At: fromMicros(p.T * 1000), Lat: p.Lat, Lon: p.Lon,
+					AccuracyM: p.AccuracyM, Prov: prov})
+			}
+		}
+		return out, nil
+	}
+	// Own rows: the blocks hold them rounded, so they only narrow the
+	// candidates (with a margin of the rounding); ping_rows has the exact
+	// values the clip is decided on.
+	clip.From, clip.To = floorDiv(r.fromUs, 1000), floorDiv(r.toUs-1, 1000)+1
+	if clip.Box != nil {
+		const margin = 1e-6
+		b := *clip.Box
+		clip.Box = &pingblock.Box{MinLat: b.MinLat - margin, MinLon: b.MinLon - margin, MaxLat: b.MaxLat + margin, MaxLon: b.MaxLon + margin}
+		clip.Inside = nil
+	}
+	var ks []int64
+	devs := map[int64]string{}
+	for _, ref := range refs {
+		ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
+		r.scratch = ps
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			if id<<32|p.Line > r.after {
+				ks = append(ks, p.Line)
+				devs[p.Line] = p.Device
+			}
+		}
+	}
+	rows, err := r.db.ownRows(ctx, id, ks)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ks {
+		row, ok := rows[k]
+		if !ok {
+			return nil, writ.Errorf(writ.EInternal, "ping batch %d has no row %d", id, k)
+		}
+		if row.at < r.fromUs || row.at >= r.toUs {
+			continue
+		}
+		if len(r.area) > 0 && !r.area.Contains(writ.Point{Lat: row.lat, Lon: row.lon}) {
+			continue
+		}
+		out = append(out, writ.Ping{ID: id<<32 | k, Device: devs[k], At: fromMicros(row.at), Lat: row.lat, Lon: row.lon,
+			AccuracyM: row.acc, Prov: row.prov})
+	}
+	return out, nil
+}
+
+// info loads a batch's provenance once per read.
+func (r *pingRead) info(ctx context.Context, batch int64) (*pingBatchInfo, error) {
+	if info, ok := r.batches[batch]; ok {
+		return info, nil
+	}
+	info := &pingBatchInfo{}
+	var hash []byte
+	err := r.db.r.QueryRowContext(ctx, r.db.q(`SELECT b.dataset, b.source, b.basis_kind, b.basis_id, p.base, p.own, p.rows_hash
+		FROM ping_batches p JOIN ingest_batches b ON b.id = p.batch WHERE p.batch = ?`), batch).
+		Scan(&info.prov.Dataset, &info.prov.Source, &info.prov.BasisKind, &info.prov.BasisID, &info.base, &info.own, &hash)
+	if err != nil {
+		return nil, notFound(err, "ping batch %d not found", batch)
+	}
+	info.prov.Batch = strconv.FormatInt(batch, 10)
+	if len(hash) > 0 {
+		info.prov.ContentHash = RowsHashPrefix + hex.EncodeToString(hash)
+	}
+	r.batches[batch] = info
+	return info, nil
+}
+
+// RowsHashPrefix starts the ContentHash of a ping stored from a file or
+// stream batch: a block does not keep each row's hash (32 bytes a ping, the
+// whole budget), so the ping carries its batch's digest instead, the SHA-256
+// over the batch's rows' hashes in line order, each followed by "\n".
+const RowsHashPrefix = "batch-sha256:"
+
+// ownRows reads rows ks of an own batch.
+func (db *DB) ownRows(ctx context.Context, batch int64, ks []int64) (map[int64]ownRow, error) {
+	out := make(map[int64]ownRow, len(ks))
+	for start := 0; start < len(ks); start += 500 {
+		chunk := ks[start:min(len(ks), start+500)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, batch)
+		for _, k := range chunk {
+			args = append(args, k)
+		}
+		rows, err := db.r.QueryContext(ctx, db.q(`SELECT k, at, lat, lon, accuracy_m, dataset, source, src_offset, content_hash,
+			batch_label, basis_kind, basis_id FROM ping_rows WHERE batch = ? AND k IN (`+strings.Repeat("?, ", len(chunk)-1)+`?)`), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k int64
+			var r ownRow
+			if err := rows.Scan(&k, &r.at, &r.lat, &r.lon, &r.acc, &r.prov.Dataset, &r.prov.Source, &r.prov.Offset,
+				&r.prov.ContentHash, &r.prov.Batch, &r.prov.BasisKind, &r.prov.BasisID); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = r
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
