@@ -171,7 +171,9 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	var devRows []blockRow
 	var enc []byte
 	buf := make([]pingblock.Ping, 0, maxBlockPings)
-	group(bps, func(a, b *blockPing) bool { return a.dev == b.dev && floorDiv(a.us, usPerDay) == floorDiv(b.us, usPerDay) },
+	group(bps, func(a, b *blockPing) bool {
+		return a.dev == b.dev && floorDiv(a.us, usPerDay) == floorDiv(b.us, usPerDay)
+	},
 		func(g []blockPing) {
 			for part := 0; len(g) > 0; part++ {
 				n := min(len(g), maxBlockPings)
