@@ -11,6 +11,7 @@ type call struct {
 	caller, callee uint64
 	dur            int32
 	sms            bool
+	dev            int32 // the device the caller's number was used in, -1: none (landline)
 }
 
 // hourWeights is how calls spread over the UTC hours (Brussels is UTC+1).
@@ -54,26 +55,27 @@ func (g *eventGen) hasPhone(q int32) uint64 {
 	return 0
 }
 
-// ownNumber is the number a person calls from at time t.
-func (g *eventGen) ownNumber(pi int32, t int64, r *rng) uint64 {
+// ownNumber is the number a person calls from at time t, and the device it
+// is used in (-1 for a landline).
+func (g *eventGen) ownNumber(pi int32, t int64, r *rng) (uint64, int32) {
 	w := g.w
 	p := &w.persons[pi]
 	if p.burner >= 0 && p.role == roleNone && r.chance(0.3) {
 		if b := w.burnerAt(p, t); b >= 0 {
-			return beDigits(w.phones[b].number)
+			return beDigits(w.phones[b].number), w.phones[b].device
 		}
 	}
 	land := w.households[p.household].landline
 	if land >= 0 && r.chance(0.08+0.3*b2f(p.age(t) >= 65)) {
-		return beDigits(w.phones[land].number)
+		return beDigits(w.phones[land].number), -1
 	}
 	if p.mobile >= 0 && w.phones[p.mobile].carrier(g.day) == pi {
-		return beDigits(w.phones[p.mobile].number)
+		return beDigits(w.phones[p.mobile].number), w.phones[p.mobile].device
 	}
 	if land >= 0 {
-		return beDigits(w.phones[land].number)
+		return beDigits(w.phones[land].number), -1
 	}
-	return 0
+	return 0, -1
 }
 
 // personCalls writes the contacts a person starts in the current day.
@@ -101,7 +103,8 @@ func (g *eventGen) personCalls(pi int32) error {
 		smsShare := 0.35 + 0.3*b2f(p.age(g.dayStart) < 25)
 		for range r.poisson(float64(p.callRate)) {
 			t := g.dayStart + int64(r.pick(hourCum))*3600 + int64(r.intn(3600))
-			c := call{t: t, caller: g.ownNumber(pi, t, &r), sms: r.chance(smsShare)}
+			caller, dev := g.ownNumber(pi, t, &r) // before sms: the draws keep their order
+			c := call{t: t, caller: caller, dev: dev, sms: r.chance(smsShare)}
 			hub := false
 			switch x := r.float(); {
 			case x < 0.06:
@@ -124,7 +127,7 @@ func (g *eventGen) personCalls(pi int32) error {
 				e := &w.employers[p.employer]
 				c.callee = g.hasPhone(w.workers[e.first+int32(r.intn(int(e.n)))])
 				if p.work >= 0 && r.chance(0.7) {
-					c.caller = beDigits(w.phones[p.work].number)
+					c.caller, c.dev = beDigits(w.phones[p.work].number), w.phones[p.work].device
 				}
 			default:
 				c.callee = g.hasPhone(friends[r.pick(friendCum)])
@@ -160,11 +163,12 @@ func (g *eventGen) ringCalls(pi int32, r *rng) {
 	callTo := func(q int32, n int, lo, hi int) {
 		for range n {
 			t := g.dayStart + int64(local(lo)) + int64(r.intn(hi-lo))
-			from, to := g.ringNumber(pi, t), g.ringNumber(q, t)
+			from, dev := g.ringNumber(pi, t)
+			to, _ := g.ringNumber(q, t)
 			if from == 0 || to == 0 {
 				continue
 			}
-			c := call{t: t, caller: from, callee: to, sms: r.chance(0.35)}
+			c := call{t: t, caller: from, callee: to, sms: r.chance(0.35), dev: dev}
 			if !c.sms {
 				c.dur = int32(r.rangeInt(20, 240))
 			}
@@ -213,23 +217,27 @@ func (g *eventGen) ringCalls(pi int32, r *rng) {
 	}
 }
 
-// ringNumber is the number a ring member uses for ring business at time t.
-func (g *eventGen) ringNumber(pi int32, t int64) uint64 {
+// ringNumber is the number a ring member uses for ring business at time t,
+// and its device.
+func (g *eventGen) ringNumber(pi int32, t int64) (uint64, int32) {
 	w := g.w
 	p := &w.persons[pi]
 	if p.role == roleBuyer {
 		if p.mobile >= 0 {
-			return beDigits(w.phones[p.mobile].number)
+			return beDigits(w.phones[p.mobile].number), w.phones[p.mobile].device
 		}
-		return 0
+		return 0, -1
 	}
 	if b := w.burnerAt(p, t); b >= 0 {
-		return beDigits(w.phones[b].number)
+		return beDigits(w.phones[b].number), w.phones[b].device
 	}
-	return 0
+	return 0, -1
 }
 
-// writeCalls sorts the person-day's calls by time and writes them.
+// writeCalls sorts the person-day's calls by time and writes them. The last
+// column is the IMEI of the caller's handset, as operators' call detail
+// records carry it (empty for a landline): with device pings it ties a
+// number to where its handset was.
 func (g *eventGen) writeCalls() error {
 	cs := g.calls
 	for i := 1; i < len(cs); i++ {
@@ -248,10 +256,14 @@ func (g *eventGen) writeCalls() error {
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(c.dur), 10)
 		if c.sms {
-			b = append(b, ",sms\n"...)
+			b = append(b, ",sms,"...)
 		} else {
-			b = append(b, ",call\n"...)
+			b = append(b, ",call,"...)
 		}
+		if c.dev >= 0 {
+			b = strconv.AppendUint(b, g.w.devices[c.dev].imei, 10)
+		}
+		b = append(b, '\n')
 	}
 	g.buf = b
 	g.contacts.rows += int64(len(cs))

@@ -22,7 +22,7 @@ type eventGen struct {
 // Event file headers; the mappings name these columns.
 const (
 	pingsHeader    = "device,at,lat,lon,accuracy_m\n"
-	contactsHeader = "caller,callee,started_at,duration_s,type\n"
+	contactsHeader = "caller,callee,started_at,duration_s,type,caller_imei\n"
 	platesHeader   = "plate,camera,at,lat,lon\n"
 )
 

@@ -120,11 +120,21 @@ func TestContacts(t *testing.T) {
 	dir, sum, tr := sharedWorld(t)
 	start, end := tr.Start, tr.End
 	callers := map[string]map[string]bool{} // callee -> distinct callers
-	var n, sms int64
+	device := map[string]string{}           // number -> its handset's IMEI
+	for _, p := range tr.Phones {
+		device[p.Number] = p.Device
+	}
+	var n, sms, imeis int64
 	eachLine(t, filepath.Join(dir, "events/contacts.csv"), func(f []string) {
 		n++
-		if len(f) != 5 || !strings.HasPrefix(f[0], "+") || !strings.HasPrefix(f[1], "+") || f[0] == f[1] {
-			t.Fatalf("contact %v: want two distinct E.164 numbers and five fields", f)
+		if len(f) != 6 || !strings.HasPrefix(f[0], "+") || !strings.HasPrefix(f[1], "+") || f[0] == f[1] {
+			t.Fatalf("contact %v: want two distinct E.164 numbers and six fields", f)
+		}
+		if f[5] != device[f[0]] {
+			t.Fatalf("contact %v: caller_imei %q, want the caller's handset %q", f, f[5], device[f[0]])
+		}
+		if f[5] != "" {
+			imeis++
 		}
 		at, err := time.Parse(time.RFC3339, f[2])
 		if err != nil || at.Before(start) || !at.Before(end) {
@@ -151,6 +161,9 @@ func TestContacts(t *testing.T) {
 	})
 	if n != sum.Contacts || sms == 0 || sms == n {
 		t.Errorf("contacts.csv: %d contacts (summary %d), %d sms", n, sum.Contacts, sms)
+	}
+	if imeis == 0 || imeis == n {
+		t.Errorf("contacts.csv: %d of %d contacts carry the caller's IMEI, want most but not the landlines'", imeis, n)
 	}
 	hubs := map[string]bool{}
 	for _, h := range tr.Hubs() {
