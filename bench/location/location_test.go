@@ -1,0 +1,248 @@
+package location
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/writhq/writ/geo"
+	"github.com/writhq/writ/postgres"
+)
+
+// BenchmarkLocation runs the whole comparison once, at 1M pings unless
+// WRIT_BENCH_PINGS says otherwise, and reports its figures as metrics.
+// PostGIS runs on WRIT_BENCH_POSTGIS, else WRIT_TEST_POSTGRES; with either
+// set, a server without PostGIS fails the benchmark (CI sets it). See
+// docs/location-bench.md for the 100M-ping run:
+//
+//	WRIT_BENCH_PINGS=100000000 WRIT_BENCH_DIR=/var/tmp/locbench WRIT_BENCH_OUT=/tmp/loc100m \
+//	WRIT_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	  go test -run '^$' -bench Location -benchtime 1x -timeout 0 ./bench/location
+func BenchmarkLocation(b *testing.B) {
+	cfg := Config{Pings: 1_000_000, Dir: os.Getenv("WRIT_BENCH_DIR"), Log: os.Stderr}
+	if v := os.Getenv("WRIT_BENCH_PINGS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			b.Fatalf("WRIT_BENCH_PINGS=%q: want a positive number", v)
+		}
+		cfg.Pings = n
+	}
+	if v := os.Getenv("WRIT_BENCH_QUERIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("WRIT_BENCH_QUERIES=%q: want a positive number", v)
+		}
+		cfg.Queries = n
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = b.TempDir()
+	}
+	cfg.PostgresURL = os.Getenv(postgres.TestDSNEnv)
+	cfg.PostGISURL = os.Getenv("WRIT_BENCH_POSTGIS")
+	if cfg.PostGISURL == "" {
+		cfg.PostGISURL = cfg.PostgresURL
+	}
+	if cfg.PostGISURL == "" {
+		b.Logf("PostGIS side skipped: set WRIT_BENCH_POSTGIS or %s", postgres.TestDSNEnv)
+	}
+	if v := os.Getenv("WRIT_BENCH_STORES"); v != "" {
+		cfg.Stores = strings.Split(v, ",")
+	}
+	cfg.KeepStores = os.Getenv("WRIT_BENCH_KEEP") != ""
+	var rep *Report
+	for range b.N {
+		var err error
+		if rep, err = Run(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if traj, area := rep.Mismatches(); traj > 0 || area > 0 {
+		// The same pings and the same query must give the same rows.
+		b.Errorf("row counts differ between the sides: %d trajectories, %d area searches", traj, area)
+	}
+	for _, s := range rep.Sides {
+		name := strings.ReplaceAll(s.Name, " ", "_")
+		b.ReportMetric(s.PingsPerS, name+"-pings/s")
+		b.ReportMetric(s.BytesPerPing, name+"-bytes/ping")
+		b.ReportMetric(s.Trajectory.P50, name+"-traj-p50-ms")
+		b.ReportMetric(s.Area.P50, name+"-area-p50-ms")
+		b.ReportMetric(s.CoLoc.P50, name+"-coloc-ms")
+	}
+	var md strings.Builder
+	rep.WriteMarkdown(&md)
+	b.Log("\n" + md.String())
+	if out := os.Getenv("WRIT_BENCH_OUT"); out != "" {
+		writeFile(b, out+".md", rep.WriteMarkdown)
+		writeFile(b, out+".json", rep.WriteJSON)
+	}
+}
+
+func writeFile(b *testing.B, path string, write func(io.Writer) error) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := write(f); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	s := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, tt := range []struct {
+		p    float64
+		want float64
+	}{{50, 5}, {90, 9}, {99, 10}, {100, 10}, {1, 1}} {
+		if got := percentile(s, tt.p); got != tt.want {
+			t.Errorf("percentile(1..10, %v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if got := percentile(nil, 50); got != 0 {
+		t.Errorf("percentile(nil, 50) = %v, want 0", got)
+	}
+}
+
+func TestParsePing(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want sample
+		acc  string
+		bad  bool
+	}{
+		{line: "353320115600001,1772409600,50.846123,4.352456,12\n", want: sample{"353320115600001", 1772409600, 50.846123, 4.352456}, acc: "12"},
+		{line: "d,1,-1.5,2.25,\r\n", want: sample{"d", 1, -1.5, 2.25}},
+		{line: "d,1,-1.5,2.25", want: sample{"d", 1, -1.5, 2.25}},
+		{line: "d,x,1,2,3\n", bad: true},
+		{line: "d,1,1\n", bad: true},
+	} {
+		got, err := parsePing([]byte(tt.line))
+		if (err != nil) != tt.bad {
+			t.Errorf("parsePing(%q) error = %v, want error %v", tt.line, err, tt.bad)
+			continue
+		}
+		if !tt.bad && got != tt.want {
+			t.Errorf("parsePing(%q) = %+v, want %+v", tt.line, got, tt.want)
+		}
+		if a := string(lastField([]byte(tt.line))); !tt.bad && a != tt.acc {
+			t.Errorf("lastField(%q) = %q, want %q", tt.line, a, tt.acc)
+		}
+	}
+}
+
+// TestPieces checks the co-location pieces cover what co-location needs:
+// every point within the radius and time of a fix lies in some piece, and
+// pieces keep to the budget unless they hold one fix.
+func TestPieces(t *testing.T) {
+	const lat0, lon0 = 50.85, 4.35
+	mlon := metresPerDegLat * math.Cos(lat0*math.Pi/180)
+	at := func(t0 int64, xm, ym float64) geo.Fix {
+		return geo.Fix{T: t0, Lat: lat0 + ym/metresPerDegLat, Lon: lon0 + xm/mlon}
+	}
+	var fs []geo.Fix
+	// 10 h at rest with 30 m of jitter, a 6 km trip, an hour of silence,
+	// then another stay.
+	t0 := int64(1772409600)
+	for i := range 120 {
+		fs = append(fs, at(t0+int64(i)*300, float64(i%7)*5, float64(i%5)*6))
+	}
+	t0 += 120 * 300
+	for i := range 60 {
+		fs = append(fs, at(t0+int64(i)*15, float64(i)*100, float64(i)*30))
+	}
+	t0 += 60*15 + 3600
+	for i := range 20 {
+		fs = append(fs, at(t0+int64(i)*300, 6000, 1800))
+	}
+	for _, budget := range []float64{0.05, 1, 10} {
+		ps := pieces(fs, 100, 10*time.Minute, budget)
+		if len(ps) == 0 {
+			t.Fatalf("pieces(budget %v) = none", budget)
+		}
+		// Probe points 99 m away (in 8 directions) and 9.9 min off of every fix.
+		for i, f := range fs {
+			for k := range 8 {
+				a := float64(k) * math.Pi / 4
+				lat := f.Lat + 99*math.Sin(a)/metresPerDegLat
+				lon := f.Lon + 99*math.Cos(a)/mlon
+				for _, dt := range []int64{-594, 0, 594} {
+					if !covered(ps, lat, lon, f.T+dt) {
+						t.Fatalf("budget %v: point 99 m (direction %d) and %d s from fix %d is in no piece", budget, k, dt, i)
+					}
+				}
+			}
+		}
+		for i, p := range ps {
+			km2 := (p.maxLat - p.minLat) * metresPerDegLat * (p.maxLon - p.minLon) * mlon / 1e6
+			if c := km2 * float64(p.to-p.from) / 3600; c > budget*1.01 && c > 0.05 {
+				t.Errorf("budget %v: piece %d costs %.3f km²·h", budget, i, c)
+			}
+		}
+		t.Logf("budget %v km²·h: %d pieces for %d fixes", budget, len(ps), len(fs))
+	}
+	if a, b := len(pieces(fs, 100, 10*time.Minute, 0.05)), len(pieces(fs, 100, 10*time.Minute, 10)); a <= b {
+		t.Errorf("a smaller budget gave %d pieces, a larger %d; want more for the smaller", a, b)
+	}
+	if got := pieces(nil, 100, time.Minute, 1); len(got) != 0 {
+		t.Errorf("pieces(nil) = %v, want none", got)
+	}
+}
+
+func covered(ps []piece, lat, lon float64, t int64) bool {
+	for _, p := range ps {
+		if lat >= p.minLat && lat <= p.maxLat && lon >= p.minLon && lon <= p.maxLon && t >= p.from && t <= p.to {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRunSmall runs the comparison on the smallest world (50 persons, 2
+// days), on SQLite and, when PostgreSQL is configured, PostGIS, and checks
+// that the sides agree and every figure is filled.
+func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and ingests a world")
+	}
+	cfg := Config{Pings: 50 * 2 * PingsPerPersonDay, Days: 2, Queries: 20, Dir: t.TempDir()}
+	cfg.PostGISURL = os.Getenv("WRIT_BENCH_POSTGIS")
+	if cfg.PostGISURL == "" {
+		cfg.PostGISURL = os.Getenv(postgres.TestDSNEnv)
+	}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pings < 10_000 {
+		t.Fatalf("world has %d pings, want over 10,000", rep.Pings)
+	}
+	for _, s := range rep.Sides {
+		if s.Stored != rep.Pings {
+			t.Errorf("%s stored %d pings, want %d", s.Name, s.Stored, rep.Pings)
+		}
+		if s.Trajectory.N != cfg.Queries || s.Area.N != cfg.Queries || s.Trajectory.RowsMean == 0 || s.Area.RowsMean == 0 {
+			t.Errorf("%s: trajectory %+v, area %+v; want %d queries each, with rows", s.Name, s.Trajectory, s.Area, cfg.Queries)
+		}
+		if s.CoLoc.TargetFixes == 0 || s.CoLoc.Devices == 0 || s.CoLoc.P50 <= 0 {
+			t.Errorf("%s: co-location %+v; want the target's fixes and devices met", s.Name, s.CoLoc)
+		}
+		if s.BytesPerPing <= 0 {
+			t.Errorf("%s: %v bytes per ping", s.Name, s.BytesPerPing)
+		}
+	}
+	if traj, area := rep.Mismatches(); traj > 0 || area > 0 {
+		t.Errorf("row counts differ between the sides: %d trajectories, %d area searches; checks %q", traj, area, rep.Checks)
+	}
+	var md strings.Builder
+	if err := rep.WriteMarkdown(&md); err != nil || !strings.Contains(md.String(), "| area 1 km²") {
+		t.Errorf("WriteMarkdown() = %v, %q", err, md.String())
+	}
+}
