@@ -160,4 +160,3 @@ func (s *Service) retro(ctx context.Context, l *writ.Lookout, a *writ.Authority,
 func (s *Service) Alerts(ctx context.Context, f writ.AlertFilter) ([]*writ.Alert, error) {
 	return s.store.ListAlerts(ctx, f)
 }
-
