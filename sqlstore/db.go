@@ -40,7 +40,7 @@ func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.convertLegacyPings(ctx); err != nil {
+	if err := db.ConvertLegacyPings(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

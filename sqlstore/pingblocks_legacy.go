@@ -12,13 +12,14 @@ import (
 // legacyChunk is the id range of old ping rows converted in one transaction.
 const legacyChunk = 100_000
 
-// convertLegacyPings moves the rows of the per-row pings table of schema v7
+// ConvertLegacyPings moves the rows of the per-row pings table of schema v7
 // (renamed pings_v1 by migration 0008) into blocks, then drops it. Each id
 // range [c*legacyChunk, (c+1)*legacyChunk) becomes one own batch with source
 // key "pings_v1:<c>", committed at most once like any batch, so a conversion
 // cut short by a crash goes on where it stopped at the next open. Rows keep
 // their values and provenance exactly (ping_rows); their ids change.
-func (db *DB) convertLegacyPings(ctx context.Context) error {
+// New runs it; it is exported for the conformance suite.
+func (db *DB) ConvertLegacyPings(ctx context.Context) error {
 	var exists int
 	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'pings_v1'`
 	if db.dialect.Name == "postgres" {

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"AreaFunction", testAreaFunction},
 		{"CommitBatch", testCommitBatch},
 		{"ReadsClippedToGrants", testClipProperty},
+		{"PingBlocks", testPingBlocks},
+		{"LegacyPings", testLegacyPings},
 		{"ResolutionDecisions", testResolutionDecisions},
 		{"ResolutionGrants", testResolutionGrants},
 	}

@@ -1,0 +1,280 @@
+package storetest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/scope"
+	"github.com/writhq/writ/sqlstore"
+)
+
+// testPingBlocks checks reads of pings committed by CommitBatch, as ingest
+// commits them: batches a block holds exactly (whole seconds, 1e-6°,
+// whole metres), a stream batch, and a batch of finer values that the store
+// must keep exactly some other way. Random grants, windows and areas read
+// them through both access paths (device-day and hour-cell blocks); every
+// page must be in id order and the rows exactly those inside the grant.
+func testPingBlocks(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("WRIT_STORETEST_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("reproduce with WRIT_STORETEST_SEED=%d", seed)
+		}
+	})
+	rng := rand.New(rand.NewPCG(seed, 0xb10c))
+	devices := []string{"dev-1", "dev-2", "dev-3", "dev-4", "dev-5", "dev-6"}
+	named := f.authority()
+	named.Categories = []writ.Category{writ.CatLocation}
+	for _, d := range devices[:4] {
+		named.Selectors = append(named.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
+	}
+	named = f.approved(t, named)
+	basis := named
+	const span = 3 * 24 * time.Hour
+	lo, hi := propBox.Bounds()
+	mk := func(line int64, fine bool) writ.Ping {
+		at := t0.Add(time.Duration(rng.Int64N(int64(span/time.Second))) * time.Second)
+		lat := lo.Lat + rng.Float64()*(hi.Lat-lo.Lat)
+		lon := lo.Lon + rng.Float64()*(hi.Lon-lo.Lon)
+		acc := float64(rng.IntN(50))
+		if fine {
+			at = at.Add(time.Duration(rng.Int64N(1e6)) * time.Microsecond)
+			acc += 0.5
+		} else {
+			lat, lon = math.Round(lat*1e6)/1e6, math.Round(lon*1e6)/1e6
+		}
+		if rng.IntN(50) == 0 { // on an hour or a day boundary
+			at = at.Truncate(time.Hour)
+			if rng.IntN(2) == 0 {
+				at = at.Truncate(24 * time.Hour)
+			}
+		}
+		return writ.Ping{Device: devices[rng.IntN(len(devices))], At: at, Lat: lat, Lon: lon, AccuracyM: acc,
+			Prov: writ.Provenance{Offset: line, ContentHash: fmt.Sprintf("%064x", line)}}
+	}
+	type stored struct {
+		p   writ.Ping
+		own bool
+	}
+	var all []stored
+	commit := func(b *writ.Batch, own bool) {
+		t.Helper()
+		res, err := db.CommitBatch(ctx, b)
+		if err != nil || !res.Committed || res.Stored != len(b.Pings) {
+			t.Fatalf("CommitBatch(%s %d) = %+v, %v", b.SourceKey, b.Number, res, err)
+		}
+		// A batch a block holds exactly carries its rows' digest, in line
+		// order, instead of each row's hash.
+		h := sha256.New()
+		sorted := slices.Clone(b.Pings)
+		slices.SortFunc(sorted, func(a, b writ.Ping) int { return int(a.Prov.Offset - b.Prov.Offset) })
+		for _, p := range sorted {
+			h.Write([]byte(p.Prov.ContentHash + "\n"))
+		}
+		digest := sqlstore.RowsHashPrefix + hex.EncodeToString(h.Sum(nil))
+		for _, p := range b.Pings {
+			if !own {
+				p.Prov.ContentHash = digest
+			}
+			all = append(all, stored{p, own})
+		}
+		var gotOwn bool
+		if err := db.Reader().QueryRow(`SELECT own FROM ping_batches WHERE batch = ` + itoa(res.ID)).Scan(&gotOwn); err != nil || gotOwn != own {
+			t.Errorf("ping_batches.own of batch %d = %v, %v, want %v", res.ID, gotOwn, err, own)
+		}
+	}
+	line := int64(2)
+	for n := range 3 {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 900, Dataset: "carrier-location",
+			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
+		for range 900 {
+			b.Pings = append(b.Pings, mk(line, false))
+			line++
+		}
+		commit(b, false)
+	}
+	stream := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "stream:blocks", Size: 1, Dataset: "carrier-location",
+		Source: "blocks", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}, Stream: "blocks"}
+	for seq := int64(1); seq <= 300; seq++ {
+		stream.Pings = append(stream.Pings, mk(seq, false))
+		stream.Number = seq
+	}
+	commit(stream, false)
+	fine := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:fine", Size: 600, Dataset: "gps-logger",
+		Source: "fine.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
+	for i := range 600 {
+		fine.Pings = append(fine.Pings, mk(int64(i+2), true))
+	}
+	commit(fine, true)
+	if got := count(t, db, "pings"); got != len(all) {
+		t.Fatalf("pings stored = %d, want %d", got, len(all))
+	}
+
+	byArea := f.authority()
+	byArea.Categories = []writ.Category{writ.CatLocation}
+	byArea.Area = propOuter
+	byArea = f.approved(t, byArea)
+
+	key := func(p writ.Ping) string { return p.Prov.Batch + ":" + p.Prov.Source + ":" + itoa(p.Prov.Offset) }
+	byKey := map[string]int{}
+	for i, s := range all {
+		byKey[key(s.p)] = i
+	}
+	var stats struct{ reads, rows, areaOnly, fineRows int }
+	for n := range 150 {
+		auth := named
+		if rng.IntN(2) == 0 {
+			auth = byArea
+		}
+		r := scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation}
+		if auth == named && rng.IntN(2) == 0 {
+			for _, d := range subset(rng, devices[:4]) {
+				r.Selectors = append(r.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
+			}
+		}
+		r.From = t0.Add(time.Duration(rng.Int64N(int64(span))))
+		r.To = r.From.Add(time.Duration(rng.Int64N(int64([]time.Duration{2 * time.Hour, 30 * time.Hour, span}[rng.IntN(3)]))) + 1)
+		if rng.IntN(2) == 0 {
+			r.From, r.To = r.From.Truncate(time.Second), r.To.Truncate(time.Second).Add(time.Second)
+		}
+		if auth == byArea || rng.IntN(3) == 0 {
+			r.Area = randPolygon(rng, propBox)
+		}
+		g := f.grant(t, r)
+		sels := g.SelectorValues(writ.SelDevice)
+		var want []string
+		for _, s := range all {
+			p := s.p
+			switch {
+			case len(sels) > 0 && !slices.Contains(sels, p.Device):
+			case p.At.Before(g.From()) || !p.At.Before(g.To()):
+			case len(g.Area()) > 0 && !g.Area().Contains(writ.Point{Lat: p.Lat, Lon: p.Lon}):
+			default:
+				want = append(want, key(p))
+			}
+		}
+		q := writ.EventQuery{Limit: []int{0, 7, 100, 5000}[rng.IntN(4)]}
+		limit := cmp0(q.Limit, writ.DefaultLimit)
+		var got []string
+		for {
+			page, err := db.Pings(ctx, g, q)
+			if err != nil {
+				t.Fatalf("Pings(grant %d) = %v", n, err)
+			}
+			if len(page) > limit {
+				t.Fatalf("Pings(grant %d) returned %d rows, over the limit %d", n, len(page), limit)
+			}
+			for _, p := range page {
+				if p.ID <= q.AfterID {
+					t.Fatalf("Pings(grant %d) returned id %d after %d: not in id order", n, p.ID, q.AfterID)
+				}
+				q.AfterID = p.ID
+				k := key(p)
+				i, ok := byKey[k]
+				if !ok {
+					t.Fatalf("Pings(grant %d) returned %+v, which was never stored", n, p)
+				}
+				want := all[i].p
+				want.ID = p.ID
+				if !reflect.DeepEqual(p, want) {
+					t.Fatalf("Pings(grant %d) row = %+v\nwant %+v", n, p, want)
+				}
+				if all[i].own {
+					stats.fineRows++
+				}
+				got = append(got, k)
+			}
+			if len(page) < limit {
+				break
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("Pings(grant %d: %d devices, area %d points, %s to %s) returned %d rows, want %d", n, len(sels),
+				len(g.Area()), g.From().Format(time.RFC3339Nano), g.To().Format(time.RFC3339Nano), len(got), len(want))
+		}
+		stats.reads++
+		stats.rows += len(got)
+		if len(sels) == 0 && len(got) > 0 {
+			stats.areaOnly++
+		}
+	}
+	t.Logf("%d reads returned %d rows (%d of the fine batch); %d area-only reads returned rows", stats.reads, stats.rows,
+		stats.fineRows, stats.areaOnly)
+	if stats.rows < 1000 || stats.areaOnly < 20 || stats.fineRows == 0 {
+		t.Errorf("the random reads exercised too little: %+v", stats)
+	}
+}
+
+func cmp0(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// testLegacyPings checks that the rows of the per-row pings table of schema
+// v7 are moved into blocks, exactly, and the table dropped.
+func testLegacyPings(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	if _, err := db.Writer().ExecContext(ctx, `CREATE TABLE pings_v1 (id BIGINT PRIMARY KEY, device TEXT NOT NULL,
+		at BIGINT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, accuracy_m DOUBLE PRECISION NOT NULL,
+		dataset TEXT NOT NULL, source TEXT NOT NULL, src_offset BIGINT NOT NULL, content_hash TEXT NOT NULL, batch TEXT NOT NULL,
+		basis_kind TEXT NOT NULL, basis_id BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	old := []writ.Ping{
+		ping("l1", "dev-1", t0.Add(time.Hour+time.Microsecond), 40.7051234567, -74.0151234567),
+		ping("l2", "dev-2", t0.Add(2*time.Hour), inside.Lat, inside.Lon),
+		ping("l3", "dev-1", t0.Add(3*time.Hour), far.Lat, far.Lon),
+	}
+	old[2].Prov.Dataset, old[2].Prov.Source, old[2].Prov.Batch = "other", "other.csv", "b-9"
+	for i, p := range old {
+		// Ids far apart land in different conversion batches.
+		if _, err := db.Writer().ExecContext(ctx, fmt.Sprintf(`INSERT INTO pings_v1 VALUES (%d, '%s', %d, %v, %v, %v, '%s', '%s', %d, '%s', '%s', '%s', %d)`,
+			1+i*150_000, p.Device, p.At.UnixMicro(), p.Lat, p.Lon, p.AccuracyM, p.Prov.Dataset, p.Prov.Source, p.Prov.Offset,
+			p.Prov.ContentHash, p.Prov.Batch, p.Prov.BasisKind, p.Prov.BasisID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // the second time finds nothing to do
+		if err := db.ConvertLegacyPings(ctx); err != nil {
+			t.Fatalf("ConvertLegacyPings() = %v", err)
+		}
+	}
+	if got := count(t, db, "pings"); got != len(old) {
+		t.Errorf("pings after conversion = %d, want %d", got, len(old))
+	}
+	if _, err := db.Reader().ExecContext(ctx, `SELECT count(*) FROM pings_v1`); err == nil {
+		t.Errorf("pings_v1 still exists after conversion")
+	}
+	a := f.authority()
+	a.Selectors = []writ.Selector{{Kind: writ.SelDevice, Value: "dev-1"}, {Kind: writ.SelDevice, Value: "dev-2"}}
+	a = f.approved(t, a)
+	got, err := db.Pings(ctx, f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(24 * time.Hour)}), writ.EventQuery{})
+	if err != nil || len(got) != len(old) {
+		t.Fatalf("Pings() after conversion = %v, %v, want %d rows", got, err, len(old))
+	}
+	for i := range old {
+		want := old[i]
+		want.ID = got[i].ID
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("Pings()[%d] = %+v, want %+v", i, got[i], want)
+		}
+	}
+}
