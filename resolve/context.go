@@ -100,10 +100,10 @@ func newContextScorer(l *links, md *Model, d *data) *contextScorer {
 // side is x with those of its neighbours that are closer to x than to y.
 // A neighbour nearer y is on y's side: a namesake's own record, linked to
 // x by the name alone, would otherwise look like x's.
-func (s *contextScorer) side(x, y int32, dst []member) []member {
+func (s *contextScorer) side(x, y int32, pair float64, dst []member) []member {
 	dst = append(dst[:0], member{x, 1})
 	for _, n := range s.l.adj[x] {
-		if n.z == y {
+		if n.z == y || n.lo <= pair {
 			continue
 		}
 		s.c.compare(y, n.z)
@@ -129,8 +129,9 @@ func (s *contextScorer) pairTerms(x, y int32) []contextTerm {
 	if !slices.Contains(s.levels, levelMissing) {
 		return s.terms
 	}
-	s.sx = s.side(x, y, s.sx)
-	s.sy = s.side(y, x, s.sy)
+	pair := s.md.log2Odds(s.c, x)
+	s.sx = s.side(x, y, pair, s.sx)
+	s.sy = s.side(y, x, pair, s.sy)
 	if len(s.sx) == 1 && len(s.sy) == 1 {
 		return s.terms
 	}

@@ -3,6 +3,9 @@ package resolve
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // normalize folds a raw value for its kind; "" means missing.
@@ -35,11 +38,12 @@ func normalize(k Kind, s string) string {
 	return words(s)
 }
 
-// words lower-cases s, turns punctuation into spaces and collapses runs of space.
+// words lower-cases s, drops diacritics, turns punctuation into spaces and
+// collapses runs of space.
 func words(s string) string {
 	var b strings.Builder
 	space := false
-	for _, r := range strings.ToLower(s) {
+	for _, r := range fold(strings.ToLower(s)) {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if space && b.Len() > 0 {
 				b.WriteByte(' ')
@@ -121,4 +125,30 @@ func (d date) days() int {
 		m += 12
 	}
 	return 365*y + y/4 - y/100 + y/400 + (153*(m-3)+2)/5 + d.d
+}
+
+// letters are those with no decomposition into a base letter and a mark.
+var letters = map[rune]string{'ł': "l", 'ø': "o", 'ß': "ss", 'ı': "i", 'æ': "ae", 'œ': "oe", 'đ': "d", 'ð': "d", 'þ': "th"}
+
+// fold drops diacritics (é → e, ş → s, ł → l): many systems store names
+// in ASCII only, so "Büşra" and "Busra" are one spelling, not a typo.
+func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		ascii = s[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case letters[r] != "":
+			b.WriteString(letters[r])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
