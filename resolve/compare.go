@@ -14,7 +14,7 @@ const (
 
 // kindLevels names each kind's levels in order.
 var kindLevels = map[Kind][]string{
-	KindName:   {"missing", "else", "jaro-winkler ≥ 0.8", "jaro-winkler ≥ 0.9", "one edit", "exact"},
+	KindName:   {"missing", "else", "jaro-winkler ≥ 0.8", "jaro-winkler ≥ 0.9", "words contained", "one edit", "exact"},
 	KindCode:   {"missing", "else", "two edits", "one edit", "exact"},
 	KindDate:   {"missing", "else", "within 10 years", "within a year", "one digit or day/month swap", "exact"},
 	KindNumber: {"missing", "else", "within 10×tolerance", "within tolerance", "exact"},
@@ -72,6 +72,8 @@ func level(c *Comparison, a, b *value, buf []int32) int {
 	case KindName:
 		switch {
 		case withinEdits(a.r, b.r, 1, buf):
+			return 5
+		case wordsContained(a.s, b.s):
 			return 4
 		}
 		switch jw := jaroWinklerBounded(a.r, b.r, 0.8); {
@@ -148,4 +150,36 @@ func level(c *Comparison, a, b *value, buf []int32) int {
 // to count: exactly or by one edit.
 func swapped(a, b *value, buf []int32) bool {
 	return a.s == b.s || withinEdits(a.r, b.r, 1, buf)
+}
+
+// wordsContained reports whether every word of the shorter of a and b is a
+// word of the longer: a middle name or a particle written in one record
+// and not the other ("kevin vercammen" and "vercammen").
+func wordsContained(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if a == "" || strings.IndexByte(b, ' ') < 0 {
+		return false
+	}
+	for a != "" {
+		var w string
+		w, a, _ = strings.Cut(a, " ")
+		if !hasWord(b, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasWord reports whether w is one of the space-separated words of s.
+func hasWord(s, w string) bool {
+	for s != "" {
+		var f string
+		f, s, _ = strings.Cut(s, " ")
+		if f == w {
+			return true
+		}
+	}
+	return false
 }
