@@ -54,6 +54,13 @@ func BenchmarkLocation(b *testing.B) {
 		cfg.Stores = strings.Split(v, ",")
 	}
 	cfg.KeepStores = os.Getenv("WRIT_BENCH_KEEP") != ""
+	if v := os.Getenv("WRIT_BENCH_POSTGIS_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			b.Fatalf("WRIT_BENCH_POSTGIS_TIMEOUT=%q: want a duration, e.g. 10m", v)
+		}
+		PostGISTimeout = d
+	}
 	var rep *Report
 	for range b.N {
 		var err error

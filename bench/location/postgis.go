@@ -12,7 +12,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 
 // PostGISTimeout bounds the PostGIS co-location query; a run that hits it
 // is reported as timed out at this figure.
-var PostGISTimeout = 20 * time.Minute
+var PostGISTimeout = 10 * time.Minute
 
 // The table and indexes a user would build for these queries.
 var postgisIndexes = []struct{ name, sql string }{
@@ -143,14 +142,14 @@ func runPostGIS(ctx context.Context, cfg *Config, w *worldData, qs *queries) (*S
 	if _, err := conn.Exec(ctx, fmt.Sprintf("SET statement_timeout = %d", PostGISTimeout.Milliseconds())); err != nil {
 		return nil, err
 	}
-	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return postgisCoLocate(ctx, conn, qs, w) }); err != nil {
+	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return postgisCoLocate(ctx, conn, qs) }); err != nil {
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("postgis: co-location runs %v ms", floats(s.CoLoc.Runs))
 	return s, nil
 }
 
-func postgisCoLocate(ctx context.Context, conn *pgx.Conn, qs *queries, w *worldData) (*CoLoc, error) {
+func postgisCoLocate(ctx context.Context, conn *pgx.Conn, qs *queries) (*CoLoc, error) {
 	start := time.Now()
 	c := &CoLoc{Reads: 1}
 	rows, err := conn.Query(ctx, postgisCoLocation, qs.target, qs.from, qs.to)
@@ -161,9 +160,6 @@ func postgisCoLocate(ctx context.Context, conn *pgx.Conn, qs *queries, w *worldD
 			if err := rows.Scan(&dev, &enc, &days); err != nil {
 				rows.Close()
 				return nil, err
-			}
-			if c.Devices < 10 && slices.Contains(w.ring, dev) {
-				c.RingInTop10++
 			}
 			c.Devices++
 		}

@@ -62,10 +62,9 @@ type CoLoc struct {
 	Runs        []float64          `json:"runs_ms"`
 	P50         float64            `json:"p50_ms"`
 	TargetFixes int                `json:"target_fixes"`
-	Reads       int                `json:"reads"`     // writ: gated reads (1 + area pieces)
-	RowsRead    int64              `json:"rows_read"` // rows returned by the store (all reads)
-	Devices     int                `json:"devices"`   // devices found
-	RingInTop10 int                `json:"ring_in_top10"`
+	Reads       int                `json:"reads"`              // writ: gated reads (1 + area pieces)
+	RowsRead    int64              `json:"rows_read"`          // rows returned by the store (all reads)
+	Devices     int                `json:"devices"`            // devices found
 	Steps       map[string]float64 `json:"steps_ms,omitempty"` // of the last run
 	TimedOut    bool               `json:"timed_out,omitempty"`
 }
@@ -255,7 +254,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, " %d reads, %d rows)", s.CoLoc.Reads, s.CoLoc.RowsRead)
 		}
-		fmt.Fprintf(&b, "; ring members' devices in the top 10: %d", s.CoLoc.RingInTop10)
 		if s.Gate.N > 0 {
 			fmt.Fprintf(&b, "; one audited gate decision p50 %.2f ms (not in the query times)", s.Gate.P50)
 		}

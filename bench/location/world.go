@@ -26,8 +26,7 @@ type worldData struct {
 	start, end       time.Time // the event window
 	box              [4]float64
 	samples          []sample
-	target           string   // the ring's seller's own mobile
-	ring             []string // devices of the seller's suppliers and couriers
+	target           string // the ring's seller's own mobile
 }
 
 // sample is one ping drawn at random from the file.
@@ -88,11 +87,6 @@ func loadWorld(ctx context.Context, cfg *Config) (*worldData, error) {
 	}
 	if w.target == "" {
 		return nil, fmt.Errorf("world %s: the seller has no mobile", dir)
-	}
-	for _, m := range truth.Ring.Members {
-		if m.Role == "supplier" || m.Role == "courier" {
-			w.ring = append(w.ring, m.Devices...)
-		}
 	}
 	if err := w.scan(cfg.Seed, 4*cfg.Queries); err != nil {
 		return nil, err

@@ -303,7 +303,7 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	cfg.logf("%s: trajectory p50 %.2f ms, area p50 %.2f ms", s.Name, s.Trajectory.P50, s.Area.P50)
 	s.Gate = summarize(f.gateMs, nil)
 
-	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs, w) }); err != nil {
+	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs) }); err != nil {
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms", s.Name, floats(s.CoLoc.Runs))
@@ -365,7 +365,7 @@ const pieceBudget = 1.0
 // colocate finds the devices met with the target over the window, through
 // the store's reads only, as the API would at this scale: the target's
 // fixes, then an area search along them.
-func (f *fixture) colocate(ctx context.Context, qs *queries, w *worldData) (*CoLoc, error) {
+func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 	steps := map[string]float64{}
 	start := time.Now()
 	t := start
@@ -442,10 +442,5 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, w *worldData) (*CoL
 	step("geo")
 	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 1 + len(ps),
 		RowsRead: read, Devices: len(res), Steps: steps}
-	for i, r := range res {
-		if i < 10 && slices.Contains(w.ring, r.Device) {
-			c.RingInTop10++
-		}
-	}
 	return c, nil
 }
