@@ -14,7 +14,7 @@ const (
 
 // kindLevels names each kind's levels in order.
 var kindLevels = map[Kind][]string{
-	KindName:   {"missing", "else", "jaro-winkler ≥ 0.8", "jaro-winkler ≥ 0.9", "words contained", "one edit", "exact"},
+	KindName:   {"missing", "else", "jaro-winkler ≥ 0.8", "jaro-winkler ≥ 0.9", "words contained", "abbreviated", "one edit", "exact"},
 	KindCode:   {"missing", "else", "two edits", "one edit", "exact"},
 	KindDate:   {"missing", "else", "within 10 years", "within a year", "one digit or day/month swap", "exact"},
 	KindNumber: {"missing", "else", "within 10×tolerance", "within tolerance", "exact"},
@@ -72,6 +72,8 @@ func level(c *Comparison, a, b *value, buf []int32) int {
 	case KindName:
 		switch {
 		case withinEdits(a.r, b.r, 1, buf):
+			return 6
+		case abbreviated(a.s, b.s):
 			return 5
 		case wordsContained(a.s, b.s):
 			return 4
@@ -182,4 +184,42 @@ func hasWord(s, w string) bool {
 		}
 	}
 	return false
+}
+
+// abbreviated reports whether a and b have the same words but for some
+// written short in one of them: "r de merode" and "rue de merode",
+// "chee" and "chaussee", "wim" and "william". A short form keeps the first
+// letter and the order of the others, and is at most two thirds as long
+// (alexandra is not short for alexandrina); words with digits must be equal.
+func abbreviated(a, b string) bool {
+	for a != "" || b != "" {
+		var x, y string
+		x, a, _ = strings.Cut(a, " ")
+		y, b, _ = strings.Cut(b, " ")
+		if x == y {
+			continue
+		}
+		if len(x) > len(y) {
+			x, y = y, x
+		}
+		if x == "" || 3*len(x) > 2*len(y) || x[0] != y[0] || hasDigit(x) || hasDigit(y) || !subsequence(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+// subsequence reports whether the bytes of x appear in y in order.
+func subsequence(x, y string) bool {
+	i := 0
+	for j := 0; i < len(x) && j < len(y); j++ {
+		if x[i] == y[j] {
+			i++
+		}
+	}
+	return i == len(x)
+}
+
+func hasDigit(s string) bool {
+	return strings.IndexAny(s, "0123456789") >= 0
 }
