@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"math"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -134,5 +136,47 @@ func TestScope(t *testing.T) {
 	lab := sub.Labels([]byte("k"), []bool{true, false, false})
 	if lab[0] != "t" || lab[1] == "a" || lab[1] != Pseudonymize([]byte("k"), "a") {
 		t.Errorf("Labels = %v, want t revealed and the rest pseudonymous", lab)
+	}
+}
+
+func TestEigenvector(t *testing.T) {
+	build := func(edges [][3]int) *Graph {
+		b := NewBuilder(0)
+		for _, e := range edges {
+			for range e[2] {
+				b.Add(strconv.Itoa(e[0]), strconv.Itoa(e[1]), 1_770_000_000, 0)
+			}
+		}
+		return b.Build()
+	}
+	for _, tc := range []struct {
+		name     string
+		edges    [][3]int // a, b, contacts
+		weighted bool
+		want     map[string]float64
+	}{
+		// A star K1,4: the centre is √4 = 2 times each leaf (eigenvalue 2).
+		{"star", [][3]int{{0, 1, 1}, {0, 2, 1}, {0, 3, 1}, {0, 4, 1}}, false,
+			map[string]float64{"0": 1, "1": 0.5, "2": 0.5, "3": 0.5, "4": 0.5}},
+		// A path of three: [1, √2, 1] (eigenvalue √2).
+		{"path", [][3]int{{0, 1, 1}, {1, 2, 1}}, false,
+			map[string]float64{"0": 1 / math.Sqrt2, "1": 1, "2": 1 / math.Sqrt2}},
+		// The same path weighted 1 and 3: [1, √10, 3] (eigenvalue √10).
+		{"weighted path", [][3]int{{0, 1, 1}, {1, 2, 3}}, true,
+			map[string]float64{"0": 1 / math.Sqrt(10), "1": 1, "2": 3 / math.Sqrt(10)}},
+		// Unweighted, the weights do not count.
+		{"unweighted path", [][3]int{{0, 1, 1}, {1, 2, 3}}, false,
+			map[string]float64{"0": 1 / math.Sqrt2, "1": 1, "2": 1 / math.Sqrt2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := build(tc.edges)
+			got := g.Eigenvector(tc.weighted)
+			for name, want := range tc.want {
+				u, _ := g.ID(name)
+				if math.Abs(got[u]-want) > 1e-8 {
+					t.Errorf("Eigenvector(%v)[%s] = %.10f, want %.10f", tc.weighted, name, got[u], want)
+				}
+			}
+		})
 	}
 }

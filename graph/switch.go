@@ -12,7 +12,21 @@ type SwitchOptions struct {
 	MinSilence int64   // the old number is silent at least this long before the data ends, and the new one absent this long after it starts; 0 means 2 days
 	MinShared  int     // matching contacts needed; 0 means 2
 	MinScore   float64 // matching contacts over the smaller contact set; 0 means 0.5
+
+	// Fixes, when set, gives the location fixes of the handset each
+	// number was used in (see Fix), as an analyst holding a location
+	// authority too would read them. A replacement is then also judged by
+	// where its handset was: an old and a new number whose handsets kept
+	// to the same places (home, work) are one person's, and numbers whose
+	// handsets never met are not. Nil: contacts alone.
+	Fixes func(u uint32) []Fix
 }
+
+// Place evidence (used when SwitchOptions.Fixes is set).
+const (
+	placeSame  = 0.7 // place similarity that lets one shared contact do
+	placeOther = 0.4 // below it, the handsets were not one person's
+)
 
 // Switch is a number that went silent and the new number that took over
 // its contacts.
@@ -20,6 +34,7 @@ type Switch struct {
 	Old, New uint32
 	Score    float64 // matching contacts over the smaller contact set
 	Shared   int
+	Places   float64 // how alike the places of the two handsets are, 0 to 1; -1: not known
 }
 
 // Switches finds replacement numbers ("burner switches"): a number Y that
@@ -52,23 +67,29 @@ func (g *Graph) Switches(o SwitchOptions) []Switch {
 	for _, nd := range g.Nodes {
 		start, end = min(start, nd.First), max(end, nd.Last)
 	}
+	minDeg := o.MinShared
+	if o.Fixes != nil {
+		minDeg = 1 // one shared contact may do when the handsets agree
+	}
+	ev := newPlaceEvidence(g, o.Fixes, o.MaxGap, minDeg)
 	isOld := make([]bool, n)
 	var olds, news []uint32
-	for u, nd := range g.Nodes {
-		if g.Degree(uint32(u)) < o.MinShared {
+	for u := range g.Nodes {
+		if g.Degree(uint32(u)) < minDeg {
 			continue
 		}
-		if nd.Last <= end-o.MinSilence {
+		first, last := ev.first(uint32(u)), ev.last(uint32(u))
+		if last <= end-o.MinSilence {
 			isOld[u] = true
 			olds = append(olds, uint32(u))
 		}
-		if nd.First >= start+o.MinSilence {
+		if first >= start+o.MinSilence {
 			news = append(news, uint32(u))
 		}
 	}
-	// New numbers sorted by first contact, to find each old number's
+	// New numbers sorted by first sight, to find each old number's
 	// candidates by binary search.
-	slices.SortFunc(news, func(a, b uint32) int { return cmp.Compare(g.Nodes[a].First, g.Nodes[b].First) })
+	slices.SortFunc(news, func(a, b uint32) int { return cmp.Compare(ev.first(a), ev.first(b)) })
 	matched := make(map[uint32]uint32) // old -> new
 	taken := make(map[uint32]bool)     // new numbers already matched
 	var out []Switch
@@ -78,21 +99,26 @@ func (g *Graph) Switches(o SwitchOptions) []Switch {
 			if _, ok := matched[x]; ok {
 				continue
 			}
-			last := g.Nodes[x].Last
-			i, _ := slices.BinarySearchFunc(news, last, func(y uint32, t int64) int { return cmp.Compare(g.Nodes[y].First, t) })
-			for ; i < len(news) && g.Nodes[news[i]].First-last <= o.MaxGap; i++ {
+			last := ev.last(x)
+			i, _ := slices.BinarySearchFunc(news, last, func(y uint32, t int64) int { return cmp.Compare(ev.first(y), t) })
+			for ; i < len(news) && ev.first(news[i])-last <= o.MaxGap; i++ {
 				y := news[i]
 				if taken[y] || y == x {
 					continue
 				}
 				s := g.switchScore(x, y, matched, isOld, o.MaxGap)
-				if s.Shared >= o.MinShared && s.Score >= o.MinScore {
+				if s.Shared == 0 {
+					continue // every rule asks for a matching contact
+				}
+				s.Places = ev.similarity(x, y)
+				if ev.accept(s, o) {
 					cands = append(cands, s)
 				}
 			}
 		}
 		slices.SortFunc(cands, func(a, b Switch) int {
-			return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(b.Shared, a.Shared),
+			return cmp.Or(cmp.Compare(b.Score*placeFactor(b.Places), a.Score*placeFactor(a.Places)),
+				cmp.Compare(b.Score, a.Score), cmp.Compare(b.Shared, a.Shared),
 				cmp.Compare(g.degGap(a), g.degGap(b)), cmp.Compare(a.Old, b.Old), cmp.Compare(a.New, b.New))
 		})
 		added := 0
@@ -111,7 +137,7 @@ func (g *Graph) Switches(o SwitchOptions) []Switch {
 			break
 		}
 	}
-	out = g.refineSwitches(out, o)
+	out = g.refineSwitches(out, o, ev)
 	slices.SortFunc(out, func(a, b Switch) int { return cmp.Compare(g.Nodes[a.Old].Last, g.Nodes[b.Old].Last) })
 	return out
 }
@@ -125,7 +151,7 @@ func (g *Graph) Switches(o SwitchOptions) []Switch {
 // current assignment. Rounds repeat until the assignment is stable. This
 // undoes greedy choices that a later match contradicts; it cannot tell
 // apart numbers whose contacts are alike (see docs/graph.md).
-func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions) []Switch {
+func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions, ev *placeEvidence) []Switch {
 	if len(sw) < 2 {
 		return sw
 	}
@@ -136,7 +162,7 @@ func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions) []Switch {
 		olds, news = append(olds, s.Old), append(news, s.New)
 	}
 	feasible := func(x, y uint32) bool {
-		d := g.Nodes[y].First - g.Nodes[x].Last
+		d := ev.first(y) - ev.last(x)
 		return x != y && d >= 0 && d <= o.MaxGap
 	}
 	// Groups: connected components of the feasible old -> new pairs.
@@ -212,7 +238,7 @@ func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions) []Switch {
 						cost[i][j] = 1e6
 						continue
 					}
-					sim := profileSimilarity(prof[x], prof[y])
+					sim := profileSimilarity(prof[x], prof[y]) * placeFactor(ev.similarity(x, y))
 					if round > 0 {
 						sim *= 1 + g.switchSimilarity(x, y, A)
 					}
@@ -250,6 +276,10 @@ func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions) []Switch {
 	out := make([]Switch, 0, len(A))
 	for x, y := range A {
 		s := g.switchScore(x, y, A, isOld, o.MaxGap)
+		s.Places = ev.similarity(x, y)
+		if ev.fixes != nil && !ev.accept(s, o) {
+			continue // a pairing forced by the assignment, with no evidence of its own
+		}
 		out = append(out, s)
 	}
 	return out
@@ -332,6 +362,91 @@ func (g *Graph) switchSimilarity(x, y uint32, A map[uint32]uint32) float64 {
 		return 0
 	}
 	return dot / math.Sqrt(nx*ny)
+}
+
+// placeEvidence holds the places of the numbers' handsets, read once each,
+// and when each number was in use.
+type placeEvidence struct {
+	g               *Graph
+	fixes           func(uint32) []Fix
+	slack           int64
+	seen            []*places // by node, read when first needed
+	sim             map[[2]uint32]float64
+	firstAt, lastAt []int64 // by node: first and last sight
+}
+
+// newPlaceEvidence reads the fixes of the numbers with at least minDeg
+// contacts. A number is in use from its first contact, or its handset's
+// first fix if earlier, to its last contact, or last fix if later: a
+// burner may sit unused for days, but its handset reports where it is.
+func newPlaceEvidence(g *Graph, fixes func(uint32) []Fix, slack int64, minDeg int) *placeEvidence {
+	e := &placeEvidence{g: g, fixes: fixes, slack: slack, seen: make([]*places, g.Len()), sim: make(map[[2]uint32]float64),
+		firstAt: make([]int64, g.Len()), lastAt: make([]int64, g.Len())}
+	for u, nd := range g.Nodes {
+		e.firstAt[u], e.lastAt[u] = nd.First, nd.Last
+		if fixes == nil || g.Degree(uint32(u)) < minDeg {
+			continue
+		}
+		if p := e.places(uint32(u)); p.n > 0 {
+			e.firstAt[u], e.lastAt[u] = min(nd.First, p.first), max(nd.Last, p.last)
+		}
+	}
+	return e
+}
+
+func (e *placeEvidence) places(u uint32) places {
+	if e.seen[u] == nil {
+		p := e.g.placesOf(u, e.fixes, e.slack)
+		e.seen[u] = &p
+	}
+	return *e.seen[u]
+}
+
+func (e *placeEvidence) first(u uint32) int64 { return e.firstAt[u] }
+func (e *placeEvidence) last(u uint32) int64  { return e.lastAt[u] }
+
+// similarity is placeSimilarity of x's and y's handsets; -1 when not known.
+func (e *placeEvidence) similarity(x, y uint32) float64 {
+	if e.fixes == nil {
+		return -1
+	}
+	k := [2]uint32{x, y}
+	if v, ok := e.sim[k]; ok {
+		return v
+	}
+	v := placeSimilarity(e.places(x), e.places(y))
+	e.sim[k] = v
+	return v
+}
+
+// accept says whether a candidate is a switch. From contacts alone: enough
+// matching contacts. With handsets' places: never when both handsets were
+// seen and kept to different places; one matching contact when they kept
+// to the same places; and one matching contact more than from contacts
+// alone when either number's handset is not known (landlines, foreign
+// numbers: a relative abroad called from a mobile and a landline looks
+// like a number replaced by another).
+func (e *placeEvidence) accept(s Switch, o SwitchOptions) bool {
+	switch {
+	case e.fixes == nil:
+		return s.Shared >= o.MinShared && s.Score >= o.MinScore
+	case s.Places < 0:
+		return s.Shared >= o.MinShared+1 && s.Score >= o.MinScore
+	case s.Places < placeOther:
+		return false
+	case s.Places >= placeSame:
+		return s.Shared >= 1
+	}
+	return s.Shared >= o.MinShared && s.Score >= o.MinScore
+}
+
+// placeFactor weighs a pairing by place evidence: strongly when it is
+// known, neutrally when it is not.
+func placeFactor(sim float64) float64 {
+	if sim < 0 {
+		return 0.5
+	}
+	return 0.05 + sim
 }
 
 func (g *Graph) degGap(s Switch) int {
