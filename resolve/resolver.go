@@ -164,7 +164,8 @@ func (r *Resolver) score(x, y int32) float64 {
 // retraining: each is blocked against the index, scored with the trained
 // model and linked by the same rule as Run. Old pairs keep their own
 // scores; only their context evidence is updated when one of their
-// records gains a strong link.
+// records gains a strong link, and if that undoes a link inside an entity
+// the entities are rebuilt.
 func (r *Resolver) Add(records iter.Seq[Record]) error {
 	if r.d == nil {
 		return writ.Errorf(writ.EConflict, "resolve: Add before Run")
@@ -215,15 +216,24 @@ func (r *Resolver) Add(records iter.Seq[Record]) error {
 		batch[i] = r.edges[k]
 	}
 	r.applyContext(batch)
-	for i, k := range touched {
-		r.edges[k] = batch[i]
-	}
+	// an old link that no longer holds may have joined two entities: then
+	// the entities are rebuilt, as after a decision
+	thr := r.spec.threshold()
 	r.cl.grow(r.d.n())
+	rebuild := false
+	for i, k := range touched {
+		old := r.edges[k]
+		r.edges[k] = batch[i]
+		rebuild = rebuild || k < start && old.p() >= thr && batch[i].p() < thr && r.cl.find(old.x) == r.cl.find(old.y)
+	}
+	if rebuild {
+		return r.recluster()
+	}
 	musts, cannots := r.d.constraints(r.decisions)
 	if err := r.cl.constrain(musts, cannots, r.id); err != nil {
 		return err
 	}
-	r.cl.link(batch, r.spec.threshold(), r.prob, r.id)
+	r.cl.link(batch, thr, r.prob, r.id)
 	r.stats.Entities = len(r.cl.members)
 	return nil
 }
