@@ -79,8 +79,12 @@ func BenchmarkPageRank1M(b *testing.B) {
 	g := benchGraph()
 	b.ReportMetric(float64(g.Edges()), "edges")
 	b.ReportAllocs()
+	c0, ok := cpuTime()
 	for b.Loop() {
 		g.PageRank(PageRankOptions{Tol: 1e-6})
+	}
+	if c1, _ := cpuTime(); ok {
+		b.ReportMetric(float64((c1-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 	}
 }
 
