@@ -18,7 +18,8 @@ import (
 // group encoded with pingblock, one row per block.
 
 // maxBlockPings bounds the pings of one block: a device-day block of 500
-// pings is about 3.5 KB, which stays within one 4 KB SQLite page.
+// pings is about 3.5 KB, well within one 16 KB SQLite page (package sqlite),
+// so no block spills to overflow pages.
 const maxBlockPings = 500
 
 // cellShift drops the constant low bits of a level-13 S2 cell id: the
@@ -50,7 +51,7 @@ func cellKey(lat, lon float64) int64 { return int64(pingblock.Cell(lat, lon) >> 
 type blockPing struct {
 	p          pingblock.Ping
 	us         int64 // exact time, unix microseconds
-	dev        int   // device ordinal in the batch, for sorting
+	dev        int64 // device ordinal in the batch, for grouping
 	hour, cell int64
 }
 
@@ -99,29 +100,28 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	}
 	own := w.own
 	var base int64
+	var order []int // !own: the kept rows in line order
 	if !own {
-		base = math.MaxInt64
-		hi := int64(math.MinInt64)
 		for _, i := range w.keep {
-			p := &w.rows[i]
-			base, hi = min(base, p.Prov.Offset), max(hi, p.Prov.Offset)
-			if !exact(p, micros(p.At)) {
+			if !exact(&w.rows[i], micros(w.rows[i].At)) {
 				own = true
+				break
 			}
 		}
+	}
+	if !own {
+		order = slices.Clone(w.keep)
+		byLine := func(a, b int) int { return cmp.Compare(w.rows[a].Prov.Offset, w.rows[b].Prov.Offset) }
+		if !slices.IsSortedFunc(order, byLine) {
+			slices.SortFunc(order, byLine)
+		}
+		base = w.rows[order[0]].Prov.Offset
 		// The id keeps line - base in 32 bits, and needs distinct lines.
-		if !own && (hi-base >= 1<<32 || hi-base < 0) {
+		if hi := w.rows[order[len(order)-1]].Prov.Offset; hi-base >= 1<<32 || hi-base < 0 {
 			own = true
 		}
-		if !own {
-			seen := make(map[int64]struct{}, len(w.keep))
-			for _, i := range w.keep {
-				if _, dup := seen[w.rows[i].Prov.Offset]; dup {
-					own = true
-					break
-				}
-				seen[w.rows[i].Prov.Offset] = struct{}{}
-			}
+		for j := 1; j < len(order) && !own; j++ {
+			own = w.rows[order[j]].Prov.Offset == w.rows[order[j-1]].Prov.Offset
 		}
 	}
 	if own {
@@ -130,10 +130,22 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 			return writ.Errorf(writ.EInvalid, "a batch holds at most %d pings", int64(1)<<32-1)
 		}
 	}
+	var rowsHash []byte
+	if !own {
+		var all []byte
+		for _, i := range order {
+			all = append(append(all, w.rows[i].Prov.ContentHash...), '\n')
+		}
+		sum := sha256.Sum256(all)
+		rowsHash = sum[:]
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_batches (batch, base, own, rows_hash) VALUES (?, ?, ?, ?)`),
+		w.batch, base, own, rowsHash); err != nil {
+		return fmt.Errorf("insert ping_batches: %w", err)
+	}
 
-	devs := map[string]int{}
+	devs := map[string]int64{}
 	bps := make([]blockPing, len(w.keep))
-	h := sha256.New()
 	for k, i := range w.keep {
 		p := &w.rows[i]
 		us := micros(p.At)
@@ -143,70 +155,40 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 		}
 		d, ok := devs[p.Device]
 		if !ok {
-			d = len(devs)
+			d = int64(len(devs))
 			devs[p.Device] = d
 		}
 		bps[k] = blockPing{p: pingblock.Ping{Device: p.Device, T: floorDiv(us, 1000), Lat: p.Lat, Lon: p.Lon,
 			AccuracyM: p.AccuracyM, Line: line}, us: us, dev: d, hour: floorDiv(us, usPerHour), cell: cellKey(p.Lat, p.Lon)}
 	}
-	var rowsHash []byte
-	if !own {
-		order := slices.Clone(w.keep)
-		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(w.rows[a].Prov.Offset, w.rows[b].Prov.Offset) })
-		for _, i := range order {
-			h.Write([]byte(w.rows[i].Prov.ContentHash))
-			h.Write([]byte{'\n'})
-		}
-		rowsHash = h.Sum(nil)
-	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_batches (batch, base, own, rows_hash) VALUES (?, ?, ?, ?)`),
-		w.batch, base, own, rowsHash); err != nil {
-		return fmt.Errorf("insert ping_batches: %w", err)
-	}
-
-	// Device-day blocks: by device, then time, then line.
-	slices.SortFunc(bps, func(a, b blockPing) int {
-		return cmp.Or(cmp.Compare(a.dev, b.dev), cmp.Compare(a.us, b.us), cmp.Compare(a.p.Line, b.p.Line))
-	})
-	var devRows []blockRow
 	var enc []byte
 	buf := make([]pingblock.Ping, 0, maxBlockPings)
-	group(bps, func(a, b *blockPing) bool {
-		return a.dev == b.dev && floorDiv(a.us, usPerDay) == floorDiv(b.us, usPerDay)
-	},
-		func(g []blockPing) {
-			for part := 0; len(g) > 0; part++ {
-				n := min(len(g), maxBlockPings)
+	blocks := func(keys []gkey, idx []int32, starts []int, row func(k gkey, first *blockPing) blockRow) []blockRow {
+		var out []blockRow
+		for g, k := range keys {
+			grp := idx[starts[g]:starts[g+1]]
+			for part := 0; len(grp) > 0; part++ {
+				n := min(len(grp), maxBlockPings)
 				buf = buf[:0]
-				for _, bp := range g[:n] {
-					buf = append(buf, bp.p)
+				for _, i := range grp[:n] {
+					buf = append(buf, bps[i].p)
 				}
-				start := len(enc)
+				from := len(enc)
 				enc = pingblock.AppendEncode(enc, buf)
-				devRows = append(devRows, blockRow{key1: g[0].p.Device, k2: floorDiv(g[0].us, usPerDay), part: part, n: n,
-					from: start, to: len(enc)})
-				g = g[n:]
+				r := row(k, &bps[grp[0]])
+				r.part, r.n, r.from, r.to = part, n, from, len(enc)
+				out = append(out, r)
+				grp = grp[n:]
 			}
-		})
-	// Cell-hour blocks: by hour, cell, then time and line.
-	slices.SortFunc(bps, func(a, b blockPing) int {
-		return cmp.Or(cmp.Compare(a.hour, b.hour), cmp.Compare(a.cell, b.cell), cmp.Compare(a.us, b.us), cmp.Compare(a.p.Line, b.p.Line))
+		}
+		return out
+	}
+	keys, idx, starts := groupBy(bps, func(b *blockPing) gkey { return gkey{b.dev, floorDiv(b.us, usPerDay)} })
+	devRows := blocks(keys, idx, starts, func(k gkey, first *blockPing) blockRow {
+		return blockRow{key1: first.p.Device, k2: k.b}
 	})
-	var cellRows []blockRow
-	group(bps, func(a, b *blockPing) bool { return a.hour == b.hour && a.cell == b.cell },
-		func(g []blockPing) {
-			for part := 0; len(g) > 0; part++ {
-				n := min(len(g), maxBlockPings)
-				buf = buf[:0]
-				for _, bp := range g[:n] {
-					buf = append(buf, bp.p)
-				}
-				start := len(enc)
-				enc = pingblock.AppendEncode(enc, buf)
-				cellRows = append(cellRows, blockRow{k1: g[0].hour, k2: g[0].cell, part: part, n: n, from: start, to: len(enc)})
-				g = g[n:]
-			}
-		})
+	keys, idx, starts = groupBy(bps, func(b *blockPing) gkey { return gkey{b.hour, b.cell} })
+	cellRows := blocks(keys, idx, starts, func(k gkey, _ *blockPing) blockRow { return blockRow{k1: k.a, k2: k.b} })
 
 	if err := db.insertBlocks(ctx, conn, tx, "ping_device_blocks", []string{"device", "day"}, w.batch, devRows, enc, true); err != nil {
 		return err
@@ -220,16 +202,62 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	return nil
 }
 
-// group calls fn with each run of consecutive elements that same joins.
-func group(s []blockPing, same func(a, b *blockPing) bool, fn func([]blockPing)) {
-	for start := 0; start < len(s); {
-		end := start + 1
-		for end < len(s) && same(&s[start], &s[end]) {
-			end++
+// gkey is a block key: (device ordinal, day) or (hour, cell).
+type gkey struct{ a, b int64 }
+
+// groupBy groups bps by key without moving them: idx[starts[g]:starts[g+1]]
+// are the indexes of group g's pings in time (then line) order, and groups
+// come in key order.
+func groupBy(bps []blockPing, key func(*blockPing) gkey) (keys []gkey, idx []int32, starts []int) {
+	ids := map[gkey]int32{}
+	gid := make([]int32, len(bps))
+	var counts []int
+	for i := range bps {
+		k := key(&bps[i])
+		g, ok := ids[k]
+		if !ok {
+			g = int32(len(keys))
+			ids[k] = g
+			keys = append(keys, k)
+			counts = append(counts, 0)
 		}
-		fn(s[start:end])
-		start = end
+		gid[i] = g
+		counts[g]++
 	}
+	order := make([]int32, len(keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int {
+		return cmp.Or(cmp.Compare(keys[x].a, keys[y].a), cmp.Compare(keys[x].b, keys[y].b))
+	})
+	rank := make([]int32, len(keys))
+	starts = make([]int, len(keys)+1)
+	pos := 0
+	for r, g := range order {
+		rank[g] = int32(r)
+		starts[r] = pos
+		pos += counts[g]
+	}
+	starts[len(keys)] = pos
+	fill := slices.Clone(starts[:len(keys)])
+	idx = make([]int32, len(bps))
+	for i := range bps {
+		r := rank[gid[i]]
+		idx[fill[r]] = int32(i)
+		fill[r]++
+	}
+	byTime := func(x, y int32) int {
+		return cmp.Or(cmp.Compare(bps[x].us, bps[y].us), cmp.Compare(bps[x].p.Line, bps[y].p.Line))
+	}
+	sorted := make([]gkey, len(keys))
+	for r, g := range order {
+		sorted[r] = keys[g]
+		if s := idx[starts[r]:starts[r+1]]; !slices.IsSortedFunc(s, byTime) {
+			slices.SortFunc(s, byTime)
+		}
+	}
+	return sorted, idx, starts
 }
 
 // blockRow is one block to insert; its bytes are enc[from:to].

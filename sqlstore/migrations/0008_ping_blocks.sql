@@ -27,6 +27,12 @@ CREATE TABLE ping_batches (
 
 -- cell is the level-13 S2 cell id shifted right by 35 bits (its constant low
 -- bits dropped), so it fits a small positive integer and keeps cell order.
+-- The block tables keep a rowid in SQLite (and a heap in PostgreSQL), with
+-- the key as a separate unique index: blocks then go in at the end of the
+-- table, in full pages, and only the small index entries land all over the
+-- key space. Clustered on the key (WITHOUT ROWID), every batch split pages
+-- across the day it covers, and the tables took 50-75% more than their
+-- payload (measured: 31.0 against 24.4 bytes a ping in all).
 CREATE TABLE ping_cell_blocks (
 	hour  BIGINT NOT NULL,
 	cell  BIGINT NOT NULL,
@@ -35,7 +41,7 @@ CREATE TABLE ping_cell_blocks (
 	n     INTEGER NOT NULL,
 	block {{BLOB}} NOT NULL,
 	PRIMARY KEY (hour, cell, batch, part)
-) {{WITHOUT_ROWID}};
+);
 
 CREATE TABLE ping_device_blocks (
 	device TEXT NOT NULL,
@@ -45,7 +51,7 @@ CREATE TABLE ping_device_blocks (
 	n      INTEGER NOT NULL,
 	block  {{BLOB}} NOT NULL,
 	PRIMARY KEY (device, day, batch, part)
-) {{WITHOUT_ROWID}};
+);
 
 -- The rows of own batches: exact values and provenance, by (batch, k).
 CREATE TABLE ping_rows (
