@@ -11,17 +11,22 @@ import (
 // record has no birth date) while the records each side is firmly linked
 // to do. Two "Vlad Sandu" records at different addresses look like one man
 // who moved; if the first is firmly linked to a record born in 1961 and the
-// second to one born in 1994, they are two men. For each field missing in
-// the pair, the values of each side's strong neighbours are compared across
-// the pair. When no two agree, the best of those comparisons counts as
-// evidence, weighed by how sure the links to the neighbours are: if a
-// neighbour is not the same entity as its side, its value says nothing
-// about the pair, so the Bayes factor is p·m/u + (1−p).
+// second to one born in 1994, they are two men.
 //
-// Only disagreement counts. Agreement through a neighbour is what the
-// clustering already uses (a record joins the entity its neighbours are
-// in), and counting it in the pair too would let a chain of weak links
-// vouch for itself.
+// For each field missing in the pair, the values of each side's strong
+// neighbours are compared across the pair, and the closest agreement found
+// counts (so one mistyped value on a side does not veto), weighed by c,
+// the probability that both records compared are their sides' entities:
+//
+//   - disagreement: if either record is not its side's entity, its value
+//     says nothing about the pair, so the Bayes factor is c·m/u + (1−c);
+//   - agreement: the same, but at most c/(1−c). A neighbour that is not
+//     x's entity may well be y's (a namesake's record linked on the name
+//     alone), and then it agrees with y whatever x is: agreement through a
+//     neighbour cannot say more than the link to that neighbour does.
+//
+// Neighbours are read from the pairs' own scores, in one round: context
+// does not feed on context.
 
 // maxNeighbours bounds the strong links read per record, strongest first,
 // so a record with many namesakes costs no more than a modest one.
@@ -115,9 +120,9 @@ func (s *contextScorer) side(x, y int32, pair float64, dst []member) []member {
 	return dst
 }
 
-// terms returns, for each comparison, the context evidence of pair x, y:
-// zero unless the pair lacks the field and every value on one side
-// disagrees with every value on the other.
+// pairTerms returns, for each comparison, the context evidence of pair
+// x, y: zero unless the pair lacks the field and the sides' neighbours
+// have values to compare.
 func (s *contextScorer) pairTerms(x, y int32) []contextTerm {
 	s.terms = slices.Grow(s.terms[:0], len(s.md.Fields))[:len(s.md.Fields)]
 	clear(s.terms)
@@ -158,9 +163,16 @@ func (s *contextScorer) pairTerms(x, y int32) []contextTerm {
 				}
 			}
 		}
-		if best < 0 && !math.IsInf(best, -1) {
+		switch {
+		case math.IsInf(best, -1):
+		case best < 0:
 			t.bits = math.Log2(bestP*math.Exp2(best) + 1 - bestP)
 			s.terms[i] = t
+		case best > 0:
+			t.bits = min(math.Log2(bestP*math.Exp2(best)+1-bestP), math.Log2(bestP/(1-bestP)))
+			if t.bits > 0 {
+				s.terms[i] = t
+			}
 		}
 	}
 	return s.terms
