@@ -131,6 +131,7 @@ type CommsCentral struct {
 	Hub         bool    `json:"hub"`
 	Degree      int     `json:"degree"`
 	PageRank    float64 `json:"pagerank"`
+	Eigenvector float64 `json:"eigenvector"` // weighted by contact counts, largest 1
 	Betweenness float64 `json:"betweenness"`
 }
 
@@ -553,11 +554,12 @@ func (s *Server) handleCommsCentrality(w http.ResponseWriter, r *http.Request, c
 		}
 		return func(v *commsView, gi GrantInfo) (any, error) {
 			pr := v.g.PageRank(graph.PageRankOptions{})
+			ev := v.g.Eigenvector(true)
 			bt := v.g.Betweenness(samples, 1, v.hubs)
 			out := CommsCentrality{Grant: gi, Contacts: v.rows, Parties: []CommsCentral{}}
 			for u := range v.g.Len() {
 				out.Parties = append(out.Parties, CommsCentral{Party: v.labels[u], Target: v.target[u], Hub: v.hubs[u],
-					Degree: v.g.Degree(uint32(u)), PageRank: pr[u], Betweenness: bt[u]})
+					Degree: v.g.Degree(uint32(u)), PageRank: pr[u], Eigenvector: ev[u], Betweenness: bt[u]})
 			}
 			slices.SortStableFunc(out.Parties, func(a, b CommsCentral) int {
 				return cmp.Or(cmp.Compare(b.PageRank, a.PageRank), strings.Compare(a.Party, b.Party))

@@ -239,6 +239,16 @@ func TestCommsResults(t *testing.T) {
 	if len(cen.Parties) != 6 || !cen.Parties[0].Target || cen.Parties[0].Betweenness <= 0 {
 		t.Errorf("centrality = %+v, want 6 parties led by a target with betweenness", cen.Parties)
 	}
+	top := 0.0
+	for _, p := range cen.Parties {
+		if p.Eigenvector <= 0 || p.Eigenvector > 1 {
+			t.Errorf("centrality: %s has eigenvector %g, want in (0, 1]", p.Party, p.Eigenvector)
+		}
+		top = max(top, p.Eigenvector)
+	}
+	if top != 1 {
+		t.Errorf("centrality: largest eigenvector %g, want 1", top)
+	}
 	cm, err := c.CommsCommunities(ctx, w.tm.caseID, w.q, nil)
 	if err != nil {
 		t.Fatalf("CommsCommunities: %v", err)
