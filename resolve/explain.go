@@ -54,7 +54,10 @@ func (r *Resolver) Explain(a, b string) (Waterfall, error) {
 }
 
 func (r *Resolver) waterfall(x, y int32) Waterfall {
-	ctx := newContextScorer(r.links, r.model, r.d).pairTerms(x, y)
+	if r.ctxs == nil {
+		r.ctxs = newContextScorer(r.links, r.model, r.d)
+	}
+	ctx := r.ctxs.pairTerms(x, y)
 	c := r.cmp
 	c.compare(x, y)
 	w := Waterfall{A: r.id(x), B: r.id(y), PriorLog2Odds: r.model.PriorLog2Odds, Log2Odds: r.model.PriorLog2Odds}
@@ -109,7 +112,7 @@ func (w Waterfall) String() string {
 type EntityExplanation struct {
 	Entity     Entity
 	Merges     []MergeExplanation
-	FieldBits  map[string]float64 // mean Log2BF+TF over the entity's pairs
+	FieldBits  map[string]float64 // mean Log2BF+TF+Context over the entity's pairs
 	Weakest    *Waterfall
 	Confirmed  int // merges forced by a confirmation
 	PairsCount int
@@ -157,7 +160,7 @@ func (r *Resolver) ExplainEntity(id string) (EntityExplanation, error) {
 			w := r.waterfall(x, y)
 			ex.PairsCount++
 			for _, t := range w.Terms {
-				ex.FieldBits[t.Field] += t.Log2BF + t.TF
+				ex.FieldBits[t.Field] += t.Log2BF + t.TF + t.Context
 			}
 			if ex.Weakest == nil || w.Log2Odds < ex.Weakest.Log2Odds {
 				ex.Weakest = &w

@@ -21,8 +21,9 @@ type Resolver struct {
 	edges     []edge // kept scored pairs
 	decisions []Decision
 	stats     Stats
-	cmp       *comparer // for on-demand scoring; single-threaded use only
-	links     *links    // strong links, for context evidence
+	cmp       *comparer      // for on-demand scoring; single-threaded use only
+	links     *links         // strong links, for context evidence
+	ctxs      *contextScorer // for on-demand explanations; single-threaded use only
 }
 
 // Stats describes a run.
