@@ -265,7 +265,9 @@ func (g *Graph) refineSwitches(sw []Switch, o SwitchOptions, ev *placeEvidence) 
 			changed = true
 		}
 		A = next
-		if !changed {
+		// Round 0 weighs profiles only; the contact similarity comes in
+		// from round 1, so stability counts only from then.
+		if !changed && round > 0 {
 			break
 		}
 	}
