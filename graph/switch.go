@@ -45,7 +45,9 @@ type Switch struct {
 // is found), or when both went through a switch in the same window (counted
 // at most min(|X's|, |Y's|) times). Pairs are taken greedily, best score
 // first, one new number per old one, and rounds repeat until none is
-// added, so each match can support the next.
+// added, so each match can support the next; the pairs found are then
+// re-paired jointly (refineSwitches). With o.Fixes, where the handsets were
+// counts too: see placeEvidence.accept and docs/graph.md.
 func (g *Graph) Switches(o SwitchOptions) []Switch {
 	if o.MaxGap == 0 {
 		o.MaxGap = 3 * 86400
