@@ -162,3 +162,10 @@ func SSE(ctx context.Context, w http.ResponseWriter, sub *Sub, backlog []*writ.A
 		}
 	}
 }
+
+// Len is the number of subscribers.
+func (h *Hub) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
