@@ -2,6 +2,7 @@ package graph
 
 import (
 	"cmp"
+	"container/heap"
 	"math"
 	"slices"
 )
@@ -92,56 +93,89 @@ func (g *Graph) Switches(o SwitchOptions) []Switch {
 	// New numbers sorted by first sight, to find each old number's
 	// candidates by binary search.
 	slices.SortFunc(news, func(a, b uint32) int { return cmp.Compare(ev.first(a), ev.first(b)) })
-	matched := make(map[uint32]uint32) // old -> new
-	taken := make(map[uint32]bool)     // new numbers already matched
-	var out []Switch
-	for {
-		var cands []Switch
-		for _, x := range olds {
-			if _, ok := matched[x]; ok {
-				continue
-			}
-			last := ev.last(x)
-			i, _ := slices.BinarySearchFunc(news, last, func(y uint32, t int64) int { return cmp.Compare(ev.first(y), t) })
-			for ; i < len(news) && ev.first(news[i])-last <= o.MaxGap; i++ {
-				y := news[i]
-				if taken[y] || y == x {
-					continue
-				}
-				s := g.switchScore(x, y, matched, isOld, o.MaxGap)
-				if s.Shared == 0 {
-					continue // every rule asks for a matching contact
-				}
-				s.Places = ev.similarity(x, y)
-				if ev.accept(s, o) {
-					cands = append(cands, s)
-				}
-			}
-		}
-		slices.SortFunc(cands, func(a, b Switch) int {
-			return cmp.Or(cmp.Compare(b.Score*placeFactor(b.Places), a.Score*placeFactor(a.Places)),
-				cmp.Compare(b.Score, a.Score), cmp.Compare(b.Shared, a.Shared),
-				cmp.Compare(g.degGap(a), g.degGap(b)), cmp.Compare(a.Old, b.Old), cmp.Compare(a.New, b.New))
-		})
-		added := 0
-		for _, c := range cands {
-			if _, ok := matched[c.Old]; ok || taken[c.New] {
-				continue
-			}
-			matched[c.Old], taken[c.New] = c.New, true
-			out = append(out, c)
-			added++
-			// Later candidates were scored without this match; score
-			// again in the next round rather than trust them.
-			break
-		}
-		if added == 0 {
-			break
-		}
-	}
+	out := g.greedySwitches(o, ev, olds, news, isOld)
 	out = g.refineSwitches(out, o, ev)
 	slices.SortFunc(out, func(a, b Switch) int { return cmp.Compare(g.Nodes[a.Old].Last, g.Nodes[b.Old].Last) })
 	return out
+}
+
+// greedySwitches takes candidate pairs one at a time, best first, one new
+// number per old one. A match changes the scores of the old numbers in
+// contact with the matched old number (its contacts now map to the new
+// number), so only those are scored again; the rest keep their place in a
+// heap, and entries of an old number scored again are dropped as stale.
+func (g *Graph) greedySwitches(o SwitchOptions, ev *placeEvidence, olds, news []uint32, isOld []bool) []Switch {
+	matched := make(map[uint32]uint32) // old -> new
+	taken := make(map[uint32]bool)     // new numbers already matched
+	version := make(map[uint32]int)    // old -> times scored
+	h := &switchHeap{g: g}
+	score := func(x uint32) {
+		version[x]++
+		last := ev.last(x)
+		i, _ := slices.BinarySearchFunc(news, last, func(y uint32, t int64) int { return cmp.Compare(ev.first(y), t) })
+		for ; i < len(news) && ev.first(news[i])-last <= o.MaxGap; i++ {
+			y := news[i]
+			if taken[y] || y == x {
+				continue
+			}
+			s := g.switchScore(x, y, matched, isOld, o.MaxGap)
+			if s.Shared == 0 {
+				continue // every rule asks for a matching contact
+			}
+			s.Places = ev.similarity(x, y)
+			if ev.accept(s, o) {
+				heap.Push(h, switchCand{s, version[x]})
+			}
+		}
+	}
+	for _, x := range olds {
+		score(x)
+	}
+	var out []Switch
+	for h.Len() > 0 {
+		c := heap.Pop(h).(switchCand)
+		x, y := c.Old, c.New
+		if _, ok := matched[x]; ok || taken[y] || c.version != version[x] {
+			continue
+		}
+		matched[x], taken[y] = y, true
+		out = append(out, c.Switch)
+		for _, a := range g.Neighbors(x) {
+			if _, ok := matched[a]; isOld[a] && !ok {
+				score(a)
+			}
+		}
+	}
+	return out
+}
+
+// switchCand is a scored candidate and the version of its old number's
+// scores it belongs to.
+type switchCand struct {
+	Switch
+	version int
+}
+
+// switchHeap orders candidates best first: score weighed by places, then
+// score, shared contacts, closer degrees, and ids, so the order is total.
+type switchHeap struct {
+	g *Graph
+	c []switchCand
+}
+
+func (h *switchHeap) Len() int { return len(h.c) }
+func (h *switchHeap) Less(i, j int) bool {
+	a, b := h.c[i].Switch, h.c[j].Switch
+	return cmp.Or(cmp.Compare(b.Score*placeFactor(b.Places), a.Score*placeFactor(a.Places)),
+		cmp.Compare(b.Score, a.Score), cmp.Compare(b.Shared, a.Shared),
+		cmp.Compare(h.g.degGap(a), h.g.degGap(b)), cmp.Compare(a.Old, b.Old), cmp.Compare(a.New, b.New)) < 0
+}
+func (h *switchHeap) Swap(i, j int) { h.c[i], h.c[j] = h.c[j], h.c[i] }
+func (h *switchHeap) Push(x any)    { h.c = append(h.c, x.(switchCand)) }
+func (h *switchHeap) Pop() any {
+	x := h.c[len(h.c)-1]
+	h.c = h.c[:len(h.c)-1]
+	return x
 }
 
 // refineSwitches re-pairs the numbers the greedy pass found jointly: the
