@@ -46,6 +46,8 @@ type Config struct {
 	PostGISURL string
 	// KeepStores leaves the stores and the PostGIS database in place.
 	KeepStores bool
+	// Batch is writ's ingest batch size in rows; 0: ingest.DefaultBatchSize.
+	Batch int
 
 	Log io.Writer // progress lines; nil: none
 }

@@ -47,8 +47,17 @@ func BenchmarkLocation(b *testing.B) {
 	if cfg.PostGISURL == "" {
 		cfg.PostGISURL = cfg.PostgresURL
 	}
-	if cfg.PostGISURL == "" {
+	if cfg.PostGISURL == "off" {
+		cfg.PostGISURL = ""
+	} else if cfg.PostGISURL == "" {
 		b.Logf("PostGIS side skipped: set WRIT_BENCH_POSTGIS or %s", postgres.TestDSNEnv)
+	}
+	if v := os.Getenv("WRIT_BENCH_BATCH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("WRIT_BENCH_BATCH=%q: want a positive number of rows", v)
+		}
+		cfg.Batch = n
 	}
 	if v := os.Getenv("WRIT_BENCH_STORES"); v != "" {
 		cfg.Stores = strings.Split(v, ",")

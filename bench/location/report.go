@@ -201,7 +201,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	})
 	row("bytes per ping on disk", "≤ 32 (embedded)", func(s *Side) string {
 		v := fmt.Sprintf("**%.1f** (%.2f GB)", s.BytesPerPing, float64(s.Bytes)/1e9)
-		if s.Name == "writ sqlite" {
+		if strings.HasPrefix(s.Name, "writ sqlite") {
 			v += mark(s.BytesPerPing <= 32)
 		}
 		return v

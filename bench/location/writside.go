@@ -226,6 +226,9 @@ func (f *fixture) readAll(ctx context.Context, g *writ.Grant) ([]writ.Ping, erro
 
 func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name string) (*Side, error) {
 	s := &Side{Name: "writ " + name, Load: map[string]float64{}}
+	if cfg.Batch > 0 && cfg.Batch != ingest.DefaultBatchSize {
+		s.Name += fmt.Sprintf(" (batch %d)", cfg.Batch)
+	}
 	st, err := openWritStore(ctx, cfg, name)
 	if err != nil {
 		return nil, err
@@ -247,7 +250,7 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	}
 	cfg.logf("%s: ingesting %s", s.Name, w.csv)
 	start := time.Now()
-	sum, err := ingest.File(ctx, st.db, m, w.csv, ingest.Options{Basis: ingest.Basis{Kind: "authority", ID: f.warrant},
+	sum, err := ingest.File(ctx, st.db, m, w.csv, ingest.Options{Basis: ingest.Basis{Kind: "authority", ID: f.warrant}, BatchSize: cfg.Batch,
 		ProgressEvery: 15 * time.Second, Progress: func(p ingest.Progress) {
 			if !p.Done {
 				cfg.logf("%s: %d rows, %.0f rows/s", s.Name, p.Rows, p.Rate())
