@@ -52,6 +52,13 @@ func BenchmarkLocation(b *testing.B) {
 	} else if cfg.PostGISURL == "" {
 		b.Logf("PostGIS side skipped: set WRIT_BENCH_POSTGIS or %s", postgres.TestDSNEnv)
 	}
+	if v := os.Getenv("WRIT_BENCH_PIECE_SPAN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			b.Fatalf("WRIT_BENCH_PIECE_SPAN=%q: want a duration, e.g. 2h", v)
+		}
+		cfg.PieceSpan = d
+	}
 	if v := os.Getenv("WRIT_BENCH_BATCH"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
@@ -179,7 +186,7 @@ func TestPieces(t *testing.T) {
 		fs = append(fs, at(t0+int64(i)*300, 6000, 1800))
 	}
 	for _, budget := range []float64{0.05, 1, 10} {
-		ps := pieces(fs, 100, 10*time.Minute, budget)
+		ps := pieces(fs, 100, 10*time.Minute, budget, 0)
 		if len(ps) == 0 {
 			t.Fatalf("pieces(budget %v) = none", budget)
 		}
@@ -204,10 +211,22 @@ func TestPieces(t *testing.T) {
 		}
 		t.Logf("budget %v km²·h: %d pieces for %d fixes", budget, len(ps), len(fs))
 	}
-	if a, b := len(pieces(fs, 100, 10*time.Minute, 0.05)), len(pieces(fs, 100, 10*time.Minute, 10)); a <= b {
+	if a, b := len(pieces(fs, 100, 10*time.Minute, 0.05, 0)), len(pieces(fs, 100, 10*time.Minute, 10, 0)); a <= b {
 		t.Errorf("a smaller budget gave %d pieces, a larger %d; want more for the smaller", a, b)
 	}
-	if got := pieces(nil, 100, time.Minute, 1); len(got) != 0 {
+	// A span cap cuts the 10 h rest into pieces of at most 2 h of fixes.
+	capped := pieces(fs, 100, 10*time.Minute, 10, 2*time.Hour)
+	for _, p := range capped {
+		if span := p.to - p.from - 2*600; span > 2*3600 {
+			t.Errorf("pieces(span 2h): a piece spans %d s of fixes", span)
+		}
+	}
+	for i, f := range fs {
+		if !covered(capped, f.Lat+99/metresPerDegLat, f.Lon, f.T+594) {
+			t.Errorf("pieces(span 2h): the point 99 m north and 594 s after fix %d is in no piece", i)
+		}
+	}
+	if got := pieces(nil, 100, time.Minute, 1, 0); len(got) != 0 {
 		t.Errorf("pieces(nil) = %v, want none", got)
 	}
 }

@@ -19,8 +19,9 @@ type piece struct {
 // time span grown by within on each side. A run ends before the fix that
 // would make box area (km²) × window (hours) exceed budget, so a device at
 // rest for hours costs one search and a device on the move a few per trip.
-// A lone fix is always a piece of its own.
-func pieces(fs []geo.Fix, radiusM float64, within time.Duration, budget float64) []piece {
+// A lone fix is always a piece of its own. maxSpan, if not zero, also
+// ends a run before its fixes would span more than maxSpan.
+func pieces(fs []geo.Fix, radiusM float64, within time.Duration, budget float64, maxSpan time.Duration) []piece {
 	var out []piece
 	// A little over the radius, so rounding of the projection never loses
 	// a ping at the edge.
@@ -44,7 +45,7 @@ func pieces(fs []geo.Fix, radiusM float64, within time.Duration, budget float64)
 		if open {
 			ext := piece{math.Min(cur.minLat, f.Lat), math.Min(cur.minLon, f.Lon), math.Max(cur.maxLat, f.Lat),
 				math.Max(cur.maxLon, f.Lon), cur.from, f.T}
-			if cost(ext) <= budget {
+			if cost(ext) <= budget && (maxSpan <= 0 || f.T-cur.from <= int64(maxSpan/time.Second)) {
 				cur = ext
 				continue
 			}

@@ -306,10 +306,18 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	cfg.logf("%s: trajectory p50 %.2f ms, area p50 %.2f ms", s.Name, s.Trajectory.P50, s.Area.P50)
 	s.Gate = summarize(f.gateMs, nil)
 
-	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs) }); err != nil {
+	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs, 0) }); err != nil {
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms", s.Name, floats(s.CoLoc.Runs))
+	if cfg.PieceSpan > 0 {
+		s.CoLocSpan = &CoLoc{}
+		if err := colocRuns(s.CoLocSpan, func() (*CoLoc, error) { return f.colocate(ctx, qs, cfg.PieceSpan) }); err != nil {
+			return nil, fmt.Errorf("co-location: %w", err)
+		}
+		s.CoLocSpan.MaxSpan = cfg.PieceSpan.String()
+		cfg.logf("%s: co-location (pieces ≤ %s) runs %v ms", s.Name, cfg.PieceSpan, floats(s.CoLocSpan.Runs))
+	}
 	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, cuts its accurate fixes into %d pieces of at most %.1f km²·h (box grown by %d m × window grown by %s), reads each piece as an area search under the geofence warrant, and ranks with geo.CoLocation; the gate decisions for the pieces (audited, 8 at a time) are in its time.",
 		min(cfg.Days, CoLocDays), s.CoLoc.Reads-1, pieceBudget, CoLocRadiusM, CoLocWithin))
 	return s, nil
@@ -368,7 +376,7 @@ const pieceBudget = 1.0
 // colocate finds the devices met with the target over the window, through
 // the store's reads only, as the API would at this scale: the target's
 // fixes, then an area search along them.
-func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
+func (f *fixture) colocate(ctx context.Context, qs *queries, maxSpan time.Duration) (*CoLoc, error) {
 	steps := map[string]float64{}
 	start := time.Now()
 	t := start
@@ -391,7 +399,7 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 		target = tr.Fixes
 	}
 	accurate := geo.Accurate(target, CoLocMaxAccM)
-	ps := pieces(accurate, CoLocRadiusM, CoLocWithin, pieceBudget)
+	ps := pieces(accurate, CoLocRadiusM, CoLocWithin, pieceBudget, maxSpan)
 	grants := make([]*writ.Grant, len(ps))
 	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
