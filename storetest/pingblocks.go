@@ -128,6 +128,12 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	byArea.Categories = []writ.Category{writ.CatLocation}
 	byArea.Area = propOuter
 	byArea = f.approved(t, byArea)
+	// An area over 4 square degrees, which reads every cell of its hours
+	// rather than computing a covering.
+	wide := f.authority()
+	wide.Categories = []writ.Category{writ.CatLocation}
+	wide.Area = writ.Polygon{{Lat: 39.2, Lon: -75.5}, {Lat: 42.2, Lon: -75.5}, {Lat: 42.2, Lon: -72.5}, {Lat: 40.5, Lon: -73.95}}
+	wide = f.approved(t, wide)
 
 	key := func(p writ.Ping) string { return p.Prov.Batch + ":" + p.Prov.Source + ":" + itoa(p.Prov.Offset) }
 	byKey := map[string]int{}
@@ -137,8 +143,11 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	var stats struct{ reads, rows, areaOnly, fineRows int }
 	for n := range 150 {
 		auth := named
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(10) {
+		case 0, 1, 2, 3:
 			auth = byArea
+		case 4:
+			auth = wide
 		}
 		r := scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation}
 		if auth == named && rng.IntN(2) == 0 {
