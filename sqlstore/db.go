@@ -31,6 +31,7 @@ type DB struct {
 	dialect *Dialect
 	log     *slog.Logger
 	gate    gateStmt
+	pings   pingStmts
 }
 
 // New wraps open database handles and migrates the schema to the latest version.
@@ -52,6 +53,7 @@ func (db *DB) Close() error {
 	if db.gate.stmt != nil {
 		db.gate.stmt.Close()
 	}
+	db.pings.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())

@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/pingblock"
@@ -31,7 +33,7 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 	if !ok || (len(values) == 0 && len(area) == 0) || fromUs >= toUs {
 		return []writ.Ping{}, nil
 	}
-	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: fromUs, toUs: toUs, area: area, batches: map[int64]*pingBatchInfo{}}
+	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: fromUs, toUs: toUs, area: area}
 	minBatch := r.after >> 32
 	var err error
 	if len(values) > 0 {
@@ -92,12 +94,10 @@ func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, m
 	}
 	if (h1-h0+1)*int64(len(ranges)) <= pointLookups {
 		var refs []blockRef
-		stmt, err := db.r.PrepareContext(ctx, db.q(`SELECT batch, part, block FROM ping_cell_blocks
-			WHERE hour = ? AND cell >= ? AND cell <= ? AND batch >= ?`))
+		stmt, err := db.pings.prepare(db)
 		if err != nil {
 			return nil, err
 		}
-		defer stmt.Close()
 		for h := h0; h <= h1; h++ {
 			for _, rg := range ranges {
 				rows, err := stmt.QueryContext(ctx, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift), minBatch)
@@ -172,7 +172,6 @@ type pingRead struct {
 	fromUs, toUs int64
 	area         writ.Polygon
 	refs         []blockRef
-	batches      map[int64]*pingBatchInfo
 	scratch      []pingblock.Ping
 }
 
@@ -283,16 +282,51 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 	return out, nil
 }
 
-// info loads a batch's provenance once per read.
+// pingStmts are prepared once per DB: an area search runs them for every
+// cell range and every batch it meets.
+type pingStmts struct {
+	once        sync.Once
+	cell, batch *sql.Stmt
+	err         error
+	// batches caches *pingBatchInfo by batch id: a committed batch's
+	// provenance never changes, and only committed batches are read. (A
+	// purge that deletes batches must clear it: SQLite may reuse the
+	// highest id.) It holds about 100 bytes per batch read.
+	batches sync.Map
+}
+
+func (p *pingStmts) prepare(db *DB) (*sql.Stmt, error) {
+	p.once.Do(func() {
+		ctx := context.Background()
+		p.cell, p.err = db.r.PrepareContext(ctx, db.q(`SELECT batch, part, block FROM ping_cell_blocks
+			WHERE hour = ? AND cell >= ? AND cell <= ? AND batch >= ?`))
+		if p.err == nil {
+			p.batch, p.err = db.r.PrepareContext(ctx, db.q(`SELECT b.dataset, b.source, b.basis_kind, b.basis_id,
+				p.base, p.own, p.rows_hash FROM ping_batches p JOIN ingest_batches b ON b.id = p.batch WHERE p.batch = ?`))
+		}
+	})
+	return p.cell, p.err
+}
+
+func (p *pingStmts) close() {
+	for _, s := range []*sql.Stmt{p.cell, p.batch} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// info loads a batch's provenance, once per DB.
 func (r *pingRead) info(ctx context.Context, batch int64) (*pingBatchInfo, error) {
-	if info, ok := r.batches[batch]; ok {
-		return info, nil
+	if v, ok := r.db.pings.batches.Load(batch); ok {
+		return v.(*pingBatchInfo), nil
+	}
+	if _, err := r.db.pings.prepare(r.db); err != nil {
+		return nil, err
 	}
 	info := &pingBatchInfo{}
 	var hash []byte
-	err := r.db.r.QueryRowContext(ctx, r.db.q(`SELECT b.dataset, b.source, b.basis_kind, b.basis_id, p.base, p.own, p.rows_hash
-		FROM ping_batches p JOIN ingest_batches b ON b.id = p.batch WHERE p.batch = ?`), batch).
-		Scan(&info.prov.Dataset, &info.prov.Source, &info.prov.BasisKind, &info.prov.BasisID, &info.base, &info.own, &hash)
+	err := r.db.pings.batch.QueryRowContext(ctx, batch).Scan(&info.prov.Dataset, &info.prov.Source, &info.prov.BasisKind, &info.prov.BasisID, &info.base, &info.own, &hash)
 	if err != nil {
 		return nil, notFound(err, "ping batch %d not found", batch)
 	}
@@ -300,7 +334,7 @@ func (r *pingRead) info(ctx context.Context, batch int64) (*pingBatchInfo, error
 	if len(hash) > 0 {
 		info.prov.ContentHash = RowsHashPrefix + hex.EncodeToString(hash)
 	}
-	r.batches[batch] = info
+	r.db.pings.batches.Store(batch, info)
 	return info, nil
 }
 
