@@ -35,21 +35,30 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 	}
 	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: fromUs, toUs: toUs, area: area}
 	minBatch := r.after >> 32
+	out := []writ.Ping{}
+	emit := func(refs []blockRef) (bool, error) {
+		var err error
+		out, err = r.add(ctx, out, refs, limit)
+		return len(out) >= limit, err
+	}
 	var err error
 	if len(values) > 0 {
-		r.refs, err = db.deviceBlocks(ctx, values, fromUs, toUs, minBatch)
+		err = db.deviceBlocks(ctx, values, fromUs, toUs, minBatch, emit)
 	} else {
-		r.refs, err = db.cellBlocks(ctx, area, fromUs, toUs, minBatch)
+		err = db.cellBlocks(ctx, area, fromUs, toUs, minBatch, emit)
 	}
 	if err != nil {
 		return nil, db.wrap(err)
 	}
-	out, err := r.run(ctx, limit)
-	if err != nil {
-		return nil, db.wrap(err)
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out, nil
 }
+
+// emitFunc takes the blocks of some whole batches, later batches than any
+// it took before, and reports whether the page is full.
+type emitFunc func([]blockRef) (done bool, err error)
 
 // blockRef is one block a read selected.
 type blockRef struct {
@@ -58,14 +67,54 @@ type blockRef struct {
 	block []byte
 }
 
-func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, minBatch int64) ([]blockRef, error) {
-	args := make([]any, 0, len(devices)+3)
+func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, minBatch int64, emit emitFunc) error {
+	args := make([]any, 0, len(devices)+2)
 	for _, d := range devices {
 		args = append(args, d)
 	}
-	args = append(args, floorDiv(fromUs, usPerDay), floorDiv(toUs-1, usPerDay), minBatch)
-	return db.blockRefs(ctx, `SELECT batch, part, block FROM ping_device_blocks WHERE device IN (`+
-		strings.Repeat("?, ", len(devices)-1)+`?) AND day >= ? AND day <= ? AND batch >= ?`, args...)
+	args = append(args, floorDiv(fromUs, usPerDay), floorDiv(toUs-1, usPerDay))
+	return db.scanRounds(ctx, "ping_device_blocks", `device IN (`+strings.Repeat("?, ", len(devices)-1)+
+		`?) AND day >= ? AND day <= ?`, args, minBatch, emit)
+}
+
+// firstRound is the batches a scan's first round reads; each round reads
+// twice as many as the one before.
+const firstRound = 16
+
+// scanRounds reads the blocks of table matching cond in rounds of whole
+// batches, in batch order, until a page is full: a page of a large read
+// then holds in memory only the blocks of the batches it needs.
+func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND batch >= ? ORDER BY batch`),
+		append(slices.Clip(args), minBatch)...)
+	if err != nil {
+		return err
+	}
+	var batches []int64
+	for rows.Next() {
+		var b int64
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return err
+		}
+		batches = append(batches, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, n := 0, firstRound; i < len(batches); i, n = i+n, 2*n {
+		j := min(len(batches), i+n)
+		refs, err := db.blockRefs(ctx, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND batch >= ? AND batch <= ?`,
+			append(slices.Clip(args), batches[i], batches[j-1])...)
+		if err != nil {
+			return err
+		}
+		if done, err := emit(refs); done || err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxCoverDeg2 bounds the area (in square degrees) whose level-13 covering
@@ -76,7 +125,7 @@ const maxCoverDeg2 = 4
 // are read in one scan of the hours.
 const pointLookups = 64
 
-func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, minBatch int64) ([]blockRef, error) {
+func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, minBatch int64, emit emitFunc) error {
 	h0, h1 := floorDiv(fromUs, usPerHour), floorDiv(toUs-1, usPerHour)
 	lo, hi := area.Bounds()
 	// A hair wider than the box, so that a point on its edge cannot fall
@@ -85,43 +134,44 @@ func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, m
 	box := pingblock.Box{MinLat: max(lo.Lat-eps, -90), MinLon: max(lo.Lon-eps, -180),
 		MaxLat: min(hi.Lat+eps, 90), MaxLon: min(hi.Lon+eps, 180)}
 	if (box.MaxLat-box.MinLat)*(box.MaxLon-box.MinLon) > maxCoverDeg2 {
-		return db.blockRefs(ctx, `SELECT batch, part, block FROM ping_cell_blocks WHERE hour >= ? AND hour <= ? AND batch >= ?`,
-			h0, h1, minBatch)
+		return db.scanRounds(ctx, "ping_cell_blocks", `hour >= ? AND hour <= ?`, []any{h0, h1}, minBatch, emit)
 	}
 	ranges := pingblock.Ranges(pingblock.CoverBox(box))
 	if len(ranges) == 0 {
-		return nil, nil
+		return nil
 	}
-	if (h1-h0+1)*int64(len(ranges)) <= pointLookups {
-		var refs []blockRef
-		stmt, err := db.pings.prepare(db)
-		if err != nil {
-			return nil, err
+	if (h1-h0+1)*int64(len(ranges)) > pointLookups {
+		if len(ranges) > 500 {
+			ranges = [][2]uint64{{ranges[0][0], ranges[len(ranges)-1][1]}}
 		}
-		for h := h0; h <= h1; h++ {
-			for _, rg := range ranges {
-				rows, err := stmt.QueryContext(ctx, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift), minBatch)
-				if err != nil {
-					return nil, err
-				}
-				if refs, err = scanRefs(refs, rows); err != nil {
-					return nil, err
-				}
+		ors := make([]string, len(ranges))
+		args := []any{h0, h1}
+		for i, rg := range ranges {
+			ors[i] = "cell BETWEEN ? AND ?"
+			args = append(args, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
+		}
+		return db.scanRounds(ctx, "ping_cell_blocks", `hour >= ? AND hour <= ? AND (`+strings.Join(ors, " OR ")+`)`, args, minBatch, emit)
+	}
+	// A small area over a few hours: one seek per (hour, range), all of
+	// whose blocks are read at once.
+	var refs []blockRef
+	stmt, err := db.pings.prepare(db)
+	if err != nil {
+		return err
+	}
+	for h := h0; h <= h1; h++ {
+		for _, rg := range ranges {
+			rows, err := stmt.QueryContext(ctx, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift), minBatch)
+			if err != nil {
+				return err
+			}
+			if refs, err = scanRefs(refs, rows); err != nil {
+				return err
 			}
 		}
-		return refs, nil
 	}
-	if len(ranges) > 500 {
-		ranges = [][2]uint64{{ranges[0][0], ranges[len(ranges)-1][1]}}
-	}
-	ors := make([]string, len(ranges))
-	args := []any{h0, h1, minBatch}
-	for i, rg := range ranges {
-		ors[i] = "cell BETWEEN ? AND ?"
-		args = append(args, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
-	}
-	return db.blockRefs(ctx, `SELECT batch, part, block FROM ping_cell_blocks WHERE hour >= ? AND hour <= ? AND batch >= ? AND (`+
-		strings.Join(ors, " OR ")+`)`, args...)
+	_, err = emit(refs)
+	return err
 }
 
 func (db *DB) blockRefs(ctx context.Context, query string, args ...any) ([]blockRef, error) {
@@ -171,30 +221,26 @@ type pingRead struct {
 	after        int64
 	fromUs, toUs int64
 	area         writ.Polygon
-	refs         []blockRef
 	scratch      []pingblock.Ping
 }
 
-// run clips the selected blocks batch by batch: ids grow with the batch, so
-// once a batch's pings fill the page, later batches cannot belong to it.
-func (r *pingRead) run(ctx context.Context, limit int) ([]writ.Ping, error) {
-	slices.SortFunc(r.refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
-	out := []writ.Ping{}
-	for start := 0; start < len(r.refs) && len(out) < limit; {
+// add clips blocks batch by batch and appends their pings to out in id
+// order. Ids grow with the batch, and blocks come in batch order, so once a
+// batch's pings fill the page, later batches cannot belong to it.
+func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, limit int) ([]writ.Ping, error) {
+	slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
+	for start := 0; start < len(refs) && len(out) < limit; {
 		end := start + 1
-		for end < len(r.refs) && r.refs[end].batch == r.refs[start].batch {
+		for end < len(refs) && refs[end].batch == refs[start].batch {
 			end++
 		}
 		n := len(out)
 		var err error
-		if out, err = r.batch(ctx, out, r.refs[start:end]); err != nil {
+		if out, err = r.batch(ctx, out, refs[start:end]); err != nil {
 			return nil, err
 		}
 		slices.SortFunc(out[n:], func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
 		start = end
-	}
-	if len(out) > limit {
-		out = out[:limit]
 	}
 	return out, nil
 }

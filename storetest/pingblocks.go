@@ -19,7 +19,8 @@ import (
 )
 
 // testPingBlocks checks reads of pings committed by CommitBatch, as ingest
-// commits them: batches a block holds exactly (whole seconds, 1e-6°,
+// commits them: 25 file batches a block holds exactly (more than a scan's
+// first round of batches) (whole seconds, 1e-6°,
 // whole metres), a stream batch, and a batch of finer values that the store
 // must keep exactly some other way. Random grants, windows and areas read
 // them through both access paths (device-day and hour-cell blocks); every
@@ -98,10 +99,10 @@ func testPingBlocks(t *testing.T, f *fixture) {
 		}
 	}
 	line := int64(2)
-	for n := range 3 {
-		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 900, Dataset: "carrier-location",
+	for n := range 25 {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
 			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
-		for range 900 {
+		for range 110 {
 			b.Pings = append(b.Pings, mk(line, false))
 			line++
 		}
