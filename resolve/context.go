@@ -102,9 +102,11 @@ func newContextScorer(l *links, md *Model, d *data) *contextScorer {
 	return &contextScorer{l: l, md: md, c: newComparer(d)}
 }
 
-// side is x with those of its neighbours that are closer to x than to y.
-// A neighbour nearer y is on y's side: a namesake's own record, linked to
-// x by the name alone, would otherwise look like x's.
+// side is x with those of its neighbours linked to x more surely than x
+// is to y (pair is that pair's own log2 odds), and more surely than they
+// are to y. A neighbour nearer y is on y's side, and one no surer than the
+// pair is no better known: either way a namesake's own record, linked to x
+// by the name alone, would otherwise pass as x's.
 func (s *contextScorer) side(x, y int32, pair float64, dst []member) []member {
 	dst = append(dst[:0], member{x, 1})
 	for _, n := range s.l.adj[x] {
