@@ -66,13 +66,61 @@ func (s *Service) fire(ctx context.Context, cands []candidate) error {
 	return s.deliver(ctx, fresh, now)
 }
 
-// allows applies the gate's rules to l's read of [from, to) at now.
+// allows applies the gate's rules to l's read of [from, to) at now, on
+// facts read fresh from the store.
 func (s *Service) allows(ctx context.Context, l *writ.Lookout, from, to, now time.Time) error {
-	f, err := s.store.GateFacts(ctx, l.CreatedBy, l.CaseID, l.AuthorityID)
+	f, err := s.facts(ctx, l)
 	if err != nil {
 		return err
 	}
 	return scope.Evaluate(f, requestOf(l, from, to, "lookout.alert"), now)
+}
+
+// StateLoader is an optional fast path of a store: the gate's facts with
+// only the authority's mutable fields (status, approval, expiry). The
+// service adds the rest (selectors, window, area, categories: fixed once
+// an authority is stored) from its cache, so an authority naming thousands
+// of selectors is not decoded before every alert.
+type StateLoader interface {
+	LookoutState(ctx context.Context, userID, caseID, authorityID int64) (*scope.Facts, error)
+}
+
+func (s *Service) facts(ctx context.Context, l *writ.Lookout) (*scope.Facts, error) {
+	sl, ok := s.store.(StateLoader)
+	if !ok {
+		return s.store.GateFacts(ctx, l.CreatedBy, l.CaseID, l.AuthorityID)
+	}
+	f, err := sl.LookoutState(ctx, l.CreatedBy, l.CaseID, l.AuthorityID)
+	if err != nil || f.Authority == nil {
+		return f, err
+	}
+	full, err := s.authority(ctx, l.AuthorityID)
+	if err != nil {
+		return nil, err
+	}
+	a := *full
+	st := f.Authority
+	a.CaseID, a.IssuedAt, a.ExpiresAt, a.Status, a.RequestedBy, a.ApprovedBy = st.CaseID, st.IssuedAt, st.ExpiresAt, st.Status, st.RequestedBy, st.ApprovedBy
+	f.Authority = &a
+	return f, nil
+}
+
+// authority returns the stored authority id, cached.
+func (s *Service) authority(ctx context.Context, id int64) (*writ.Authority, error) {
+	s.amu.Lock()
+	a := s.auths[id]
+	s.amu.Unlock()
+	if a != nil {
+		return a, nil
+	}
+	a, err := s.store.AuthorityByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.amu.Lock()
+	s.auths[id] = a
+	s.amu.Unlock()
+	return a, nil
 }
 
 // requestOf is the gate request a lookout's read makes.

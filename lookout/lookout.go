@@ -48,6 +48,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil: writ.Now.
 	Now func() time.Time
+	// Async fires alerts on a goroutine of the service's, in commit order,
+	// instead of before CommitBatch returns: ingest then pays only for
+	// matching. A process that dies between a commit and its firing loses
+	// that batch's alerts (a retroactive check finds them again). Flush
+	// waits for the alerts of batches committed so far.
+	Async bool
 }
 
 // Service creates lookouts, matches committed batches against them, and
@@ -64,9 +70,13 @@ type Service struct {
 	mu     sync.Mutex // guards m (matching state) and index rebuilds
 	m      *matcher
 	rates  *limiter
+	amu    sync.Mutex
+	auths  map[int64]*writ.Authority // stored authorities, for their fixed fields
 	hooks  *webhooks
 	mailq  chan mailJob
-	wg     sync.WaitGroup
+	fireq  chan fireJob
+	wg     sync.WaitGroup // mail worker
+	fwg    sync.WaitGroup // async firing
 	closed chan struct{}
 }
 
@@ -85,14 +95,67 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg, store: cfg.Store, gate: cfg.Gate, now: cfg.Now, Hub: NewHub(),
 		log: cfg.Logger.With("component", "lookout"), m: newMatcher(cfg.Secret), rates: newLimiter(),
-		mailq: make(chan mailJob, 1024), closed: make(chan struct{})}
+		mailq: make(chan mailJob, 1024), closed: make(chan struct{}), auths: map[int64]*writ.Authority{}}
 	s.idx.Store(newIndex())
 	s.hooks = newWebhooks(s, cfg.Webhook)
 	if cfg.Mail != nil {
 		s.wg.Add(1)
 		go s.mailLoop()
 	}
+	if cfg.Async {
+		s.fireq = make(chan fireJob, 64)
+		s.fwg.Add(1)
+		go s.fireLoop()
+	}
 	return s
+}
+
+// fireJob is a batch's candidates, or (done set) a Flush marker.
+type fireJob struct {
+	cands []candidate
+	done  chan struct{}
+}
+
+func (s *Service) fireLoop() {
+	defer s.fwg.Done()
+	for j := range s.fireq {
+		// Fire everything queued meanwhile together: one transaction and
+		// one gate check per lookout, so a backlog clears instead of growing.
+		cands, done := j.cands, []chan struct{}{j.done}
+		for more := true; more; {
+			select {
+			case k, ok := <-s.fireq:
+				if !ok {
+					more = false
+					break
+				}
+				cands, done = append(cands, k.cands...), append(done, k.done)
+			default:
+				more = false
+			}
+		}
+		if len(cands) > 0 {
+			if err := s.fire(context.Background(), cands); err != nil {
+				s.log.Error("firing committed batches' alerts failed", "err", err, "candidates", len(cands))
+			}
+		}
+		for _, d := range done {
+			if d != nil {
+				close(d)
+			}
+		}
+	}
+}
+
+// Flush waits until the alerts of every batch observed so far are fired
+// (Async only; otherwise they are fired before Observe returns).
+func (s *Service) Flush() {
+	if s.fireq == nil {
+		return
+	}
+	d := make(chan struct{})
+	s.fireq <- fireJob{done: d}
+	<-d
 }
 
 // Close stops the delivery workers after the queued e-mails are sent and
@@ -102,6 +165,10 @@ func (s *Service) Close() {
 	case <-s.closed:
 		return
 	default:
+	}
+	if s.fireq != nil {
+		close(s.fireq)
+		s.fwg.Wait()
 	}
 	close(s.closed)
 	close(s.mailq)
@@ -128,6 +195,11 @@ func (s *Service) Reload(ctx context.Context) error {
 				return err
 			}
 			auths[l.AuthorityID] = a
+			if a != nil {
+				s.amu.Lock()
+				s.auths[a.ID] = a
+				s.amu.Unlock()
+			}
 		}
 		x.add(l, a)
 	}
@@ -152,6 +224,10 @@ func (s *Service) Observe(ctx context.Context, b *writ.Batch, res writ.BatchResu
 	cands := s.m.batch(x, b, s.now())
 	s.mu.Unlock()
 	if len(cands) == 0 {
+		return nil
+	}
+	if s.fireq != nil {
+		s.fireq <- fireJob{cands: cands} // a full queue holds ingest back
 		return nil
 	}
 	return s.fire(ctx, cands)

@@ -1,0 +1,213 @@
+package lookout_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/ingest"
+	"github.com/writhq/writ/lookout"
+)
+
+// timed records when each batch's commit returned, before the lookout
+// service sees it: the start of an alert's latency.
+type timed struct {
+	ingest.Store
+	mu sync.Mutex
+	at map[string]time.Time // batch source → commit time
+}
+
+func (t *timed) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult, error) {
+	res, err := t.Store.CommitBatch(ctx, b)
+	now := time.Now()
+	t.mu.Lock()
+	t.at[b.Source] = now
+	t.mu.Unlock()
+	return res, err
+}
+
+// benchSetup stores n synthetic lookouts under four approved authorities
+// (one per category, naming every watched selector; the location one also
+// covers the whole area) in a SQLite store with a real audit log.
+func benchSetup(b *testing.B, n int, async bool) (*fixture, map[writ.SelectorKind][]string) {
+	f := newFixture(b, lookout.Config{Async: async})
+	s := &writ.Subject{CaseID: f.c.ID, Name: "Subject", CreatedBy: f.lead.ID}
+	if err := f.db.CreateSubject(f.ctx, s); err != nil {
+		b.Fatal(err)
+	}
+	ls, watched := lookout.SynthLookouts(n, f.c.ID, 0, 1)
+	sels := func(k writ.SelectorKind) []string {
+		var out []string
+		for _, v := range watched[k] {
+			out = append(out, string(k)+":"+v)
+		}
+		return out
+	}
+	auth := map[writ.Category]*writ.Authority{
+		writ.CatComms:    f.authority(b, []writ.Category{writ.CatComms}, sels(writ.SelPhone), nil, 24*time.Hour),
+		writ.CatLocation: f.authority(b, []writ.Category{writ.CatLocation}, sels(writ.SelDevice), squareD(50.85, 4.35, 0.25), 24*time.Hour),
+		writ.CatPlates:   f.authority(b, []writ.Category{writ.CatPlates}, sels(writ.SelPlate), nil, 24*time.Hour),
+		writ.CatRecords:  f.authority(b, []writ.Category{writ.CatRecords}, []string{fmt.Sprint("subject:", s.ID)}, nil, 24*time.Hour),
+	}
+	for _, l := range ls {
+		l.AuthorityID, l.CreatedBy = auth[l.Category].ID, f.lead.ID
+		if l.Category == writ.CatRecords {
+			l.Selectors = []writ.Selector{{Kind: writ.SelSubject, Value: fmt.Sprint(s.ID)}}
+		}
+		if err := f.db.CreateLookout(f.ctx, l); err != nil {
+			b.Fatalf("CreateLookout() = %v", err)
+		}
+	}
+	if err := f.svc.Reload(f.ctx); err != nil {
+		b.Fatal(err)
+	}
+	if got := f.svc.Index().Len(); got != n {
+		b.Fatalf("index holds %d lookouts, want %d", got, n)
+	}
+	return f, watched
+}
+
+// opBatches is one op's events: 5,000 pings, 3,000 contacts and 2,000
+// plate reads, 0.1% about watched selectors.
+func opBatches(f *fixture, op int, watched map[writ.SelectorKind][]string) []*writ.Batch {
+	at := writ.Now().Add(-30 * time.Minute)
+	var out []*writ.Batch
+	for i, k := range []struct {
+		kind writ.DataKind
+		n    int
+	}{{writ.DataPings, 5000}, {writ.DataContacts, 3000}, {writ.DataPlateReads, 2000}} {
+		tag := fmt.Sprintf("op%d%c", op, "pcr"[i])
+		b := lookout.SynthBatch(k.kind, k.n, tag, at, 0.001, watched, uint64(op*10+i))
+		b.BatchInfo = writ.BatchInfo{SourceKey: "sha256:" + tag, Number: 0, Size: k.n, Dataset: "carrier", Source: tag,
+			Kind: k.kind, BasisKind: "agreement", BasisID: f.agreement.ID}
+		out = append(out, b)
+	}
+	return out
+}
+
+// BenchmarkIngestLookouts commits batches of 10,000 events into SQLite
+// through the lookout service with 10,000 active lookouts, while an in-app
+// subscriber listens over HTTP (SSE). It reports the events/s the ingest
+// and match path sustains and the alert latency from the batch's commit to
+// the alert's arrival at the subscriber.
+func BenchmarkIngestLookouts(b *testing.B) {
+	b.Run("sync", func(b *testing.B) { benchIngest(b, false) })
+	b.Run("async", func(b *testing.B) { benchIngest(b, true) })
+}
+
+func benchIngest(b *testing.B, async bool) {
+	f, watched := benchSetup(b, 10_000, async)
+	tm := &timed{Store: f.db, at: map[string]time.Time{}}
+	st := f.svc.Wrap(tm)
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub := f.svc.Hub.Subscribe([]int64{f.c.ID}, 4096)
+		defer f.svc.Hub.Unsubscribe(sub)
+		lookout.SSE(r.Context(), w, sub, nil, time.Minute, func() ([]int64, error) { return []int64{f.c.ID}, nil })
+	}))
+	b.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { resp.Body.Close() })
+	var mu sync.Mutex
+	arrived := map[string]time.Time{} // event key → arrival
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				now := time.Now()
+				var a writ.Alert
+				if json.Unmarshal([]byte(data), &a) == nil {
+					mu.Lock()
+					arrived[fmt.Sprint(a.LookoutID, a.EventKey)] = now
+					mu.Unlock()
+				}
+			}
+		}
+	}()
+	for f.svc.Hub.Len() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ops := make([][]*writ.Batch, b.N)
+	for i := range ops {
+		ops[i] = opBatches(f, i, watched)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		for _, bt := range ops[i] {
+			if _, err := st.CommitBatch(f.ctx, bt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	elapsed := b.Elapsed()
+	f.svc.Flush()
+	as, err := f.db.ListAlerts(f.ctx, writ.AlertFilter{Limit: writ.DefaultLimit})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(arrived)
+		mu.Unlock()
+		if n >= len(as) {
+			break
+		}
+	}
+	var lat []time.Duration
+	mu.Lock()
+	for _, a := range as {
+		got, ok := arrived[fmt.Sprint(a.LookoutID, a.EventKey)]
+		_, tag, _ := strings.Cut(a.EventKey, ":")
+		tag, _, _ = strings.Cut(tag, "-")
+		if !ok {
+			b.Errorf("alert %d (%s) never reached the subscriber", a.ID, a.EventKey)
+			continue
+		}
+		lat = append(lat, got.Sub(tm.at[tag]))
+	}
+	mu.Unlock()
+	slices.Sort(lat)
+	events := float64(b.N) * 10_000
+	b.ReportMetric(events/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(len(as))/float64(b.N), "alerts/op")
+	if len(lat) > 0 {
+		q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+		b.ReportMetric(q(0.5), "p50-ms")
+		b.ReportMetric(q(0.99), "p99-ms")
+		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	}
+}
+
+// BenchmarkIngestNoLookouts is the same ingest without the lookout
+// service: the store's own rate, for comparison.
+func BenchmarkIngestNoLookouts(b *testing.B) {
+	f := newFixture(b, lookout.Config{})
+	_, watched := lookout.SynthLookouts(10_000, f.c.ID, 0, 1)
+	ops := make([][]*writ.Batch, b.N)
+	for i := range ops {
+		ops[i] = opBatches(f, i, watched)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		for _, bt := range ops[i] {
+			if _, err := f.db.CommitBatch(f.ctx, bt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)*10_000/b.Elapsed().Seconds(), "events/s")
+}
