@@ -78,14 +78,42 @@ func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, 
 }
 
 // firstRound is the batches a scan's first round reads; each round reads
-// twice as many as the one before.
-const firstRound = 16
+// twice as many as the one before. (Variables for the tests.)
+var firstRound = 16
 
-// scanRounds reads the blocks of table matching cond in rounds of whole
-// batches, in batch order, until a page is full: a page of a large read
-// then holds in memory only the blocks of the batches it needs.
+// oneShot bounds the blocks a scan reads in one query: a read of fewer
+// blocks (a trajectory, a small area) takes them all at once.
+var oneShot = 2048
+
+// scanRounds reads the blocks of table matching cond. Up to oneShot blocks
+// it reads them in one query; beyond that, in rounds of whole batches, in
+// batch order, until a page is full, so that a page of a large read holds
+// in memory only the blocks of the batches it needs.
 func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND batch >= ? ORDER BY batch`),
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND batch >= ?`),
+		append(slices.Clip(args), minBatch)...)
+	if err != nil {
+		return err
+	}
+	var refs []blockRef
+	for rows.Next() && len(refs) <= oneShot {
+		var r blockRef
+		if err := rows.Scan(&r.batch, &r.part, &r.block); err != nil {
+			rows.Close()
+			return err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(refs) <= oneShot {
+		_, err := emit(refs)
+		return err
+	}
+	refs = nil
+	rows, err = db.r.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND batch >= ? ORDER BY batch`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err

@@ -52,6 +52,12 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 	}
 }
 
+// RunPingBlocks runs only the suite's tests of pings stored in blocks.
+func RunPingBlocks(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
+	t.Run("PingBlocks", func(t *testing.T) { testPingBlocks(t, newFixture(t, open(t))) })
+	t.Run("ReadsClippedToGrants", func(t *testing.T) { testClipProperty(t, newFixture(t, open(t))) })
+}
+
 // t0 is the start of the period the suite's case data lies in.
 var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 
