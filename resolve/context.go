@@ -40,29 +40,35 @@ type neighbour struct {
 
 // links indexes each record's strong links: its neighbours.
 type links struct {
-	min float64 // log2 odds of the threshold
-	adj map[int32][]neighbour
+	min float64       // log2 odds of the threshold
+	adj [][]neighbour // by record; records past the end have none
 }
 
 // newLinks indexes the edges at or above threshold by record.
 func newLinks(edges []edge, threshold float64) *links {
-	l := &links{min: math.Log2(threshold / (1 - threshold)), adj: map[int32][]neighbour{}}
+	l := &links{min: math.Log2(threshold / (1 - threshold))}
 	l.add(edges)
 	return l
 }
 
-// add indexes more edges and returns the records whose neighbours changed.
-func (l *links) add(edges []edge) map[int32]bool {
-	changed := map[int32]bool{}
+// add indexes more edges and returns the records whose neighbours
+// changed, in order.
+func (l *links) add(edges []edge) []int32 {
+	var changed []int32
 	for _, e := range edges {
 		if e.raw() < l.min {
 			continue
 		}
+		if n := int(max(e.x, e.y)) + 1; n > len(l.adj) {
+			l.adj = append(l.adj, make([][]neighbour, n-len(l.adj))...)
+		}
 		l.adj[e.x] = append(l.adj[e.x], neighbour{e.y, e.raw()})
 		l.adj[e.y] = append(l.adj[e.y], neighbour{e.x, e.raw()})
-		changed[e.x], changed[e.y] = true, true
+		changed = append(changed, e.x, e.y)
 	}
-	for x := range changed {
+	slices.Sort(changed)
+	changed = slices.Compact(changed)
+	for _, x := range changed {
 		ns := l.adj[x]
 		slices.SortFunc(ns, func(a, b neighbour) int {
 			return cmp.Or(cmp.Compare(b.lo, a.lo), cmp.Compare(a.z, b.z))
@@ -102,6 +108,14 @@ func newContextScorer(l *links, md *Model, d *data) *contextScorer {
 	return &contextScorer{l: l, md: md, c: newComparer(d)}
 }
 
+// of returns x's neighbours.
+func (l *links) of(x int32) []neighbour {
+	if int(x) >= len(l.adj) {
+		return nil
+	}
+	return l.adj[x]
+}
+
 // side is x with those of its neighbours linked to x more surely than x
 // is to y (pair is that pair's own log2 odds), and more surely than they
 // are to y. A neighbour nearer y is on y's side, and one no surer than the
@@ -109,7 +123,7 @@ func newContextScorer(l *links, md *Model, d *data) *contextScorer {
 // by the name alone, would otherwise pass as x's.
 func (s *contextScorer) side(x, y int32, pair float64, dst []member) []member {
 	dst = append(dst[:0], member{x, 1})
-	for _, n := range s.l.adj[x] {
+	for _, n := range s.l.of(x) {
 		if n.z == y || n.lo <= pair {
 			continue
 		}
@@ -128,7 +142,7 @@ func (s *contextScorer) side(x, y int32, pair float64, dst []member) []member {
 func (s *contextScorer) pairTerms(x, y int32) []contextTerm {
 	s.terms = slices.Grow(s.terms[:0], len(s.md.Fields))[:len(s.md.Fields)]
 	clear(s.terms)
-	if len(s.l.adj[x]) == 0 && len(s.l.adj[y]) == 0 {
+	if len(s.l.of(x)) == 0 && len(s.l.of(y)) == 0 {
 		return s.terms
 	}
 	s.c.compare(x, y)

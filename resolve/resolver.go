@@ -208,7 +208,9 @@ func (r *Resolver) Add(records iter.Seq[Record]) error {
 	changed := r.links.add(fresh)
 	var touched []int
 	for k, e := range r.edges {
-		if k >= start || changed[e.x] || changed[e.y] {
+		_, cx := slices.BinarySearch(changed, e.x)
+		_, cy := slices.BinarySearch(changed, e.y)
+		if k >= start || cx || cy {
 			touched = append(touched, k)
 		}
 	}
