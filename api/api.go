@@ -18,6 +18,7 @@ import (
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/audit"
 	"github.com/writhq/writ/ingest"
+	"github.com/writhq/writ/lookout"
 	"github.com/writhq/writ/scope"
 )
 
@@ -54,6 +55,8 @@ type Config struct {
 	// GeoSecret keys the pseudonymous device tokens of geofence step 1
 	// (per authority, geo.AuthorityKey); empty: random per process.
 	GeoSecret []byte
+	// Lookouts runs lookouts and delivers their alerts; nil disables them.
+	Lookouts *lookout.Service
 }
 
 // Server serves the API. It is an http.Handler.
@@ -200,6 +203,7 @@ func (s *Server) routeAll() {
 	s.authed("POST /api/ingest/streams/{stream}", s.handleIngestStream)
 	s.routeResolution()
 	s.routeComms()
+	s.routeLookouts()
 
 	s.authed("GET /api/audit/entries", s.handleAuditEntries)
 	s.authed("GET /api/audit/checkpoint", s.handleAuditCheckpoint)

@@ -73,7 +73,11 @@ func (s *Server) handleIngestStream(w http.ResponseWriter, r *http.Request, c *c
 		}
 		return err
 	}
-	st, err := ingest.NewStream(s.store, m, "http:"+name, basis, writ.Now())
+	var target ingest.Store = s.store
+	if s.cfg.Lookouts != nil {
+		target = s.cfg.Lookouts.Wrap(s.store) // committed batches are matched against lookouts
+	}
+	st, err := ingest.NewStream(target, m, "http:"+name, basis, writ.Now())
 	if err != nil {
 		return err
 	}
