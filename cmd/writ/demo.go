@@ -100,7 +100,12 @@ func runDemo(ctx context.Context, e *env, data, addr string, fresh, setupOnly bo
 		return fmt.Errorf("listen on %s: %w; is another writ running? pick another --addr", addr, err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log, Logger: logger})
+	lk, err := lookoutService(ctx, e, sys, logger)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
+	srv := api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log, Logger: logger, Lookouts: lk})
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)

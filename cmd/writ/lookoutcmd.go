@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/api"
+	"github.com/writhq/writ/lookout"
 )
 
 func lookoutCmd() *command {
@@ -208,4 +210,23 @@ func parseCircle(s string) (*writ.Circle, error) {
 		v[i] = f
 	}
 	return &writ.Circle{Center: writ.Point{Lat: v[0], Lon: v[1]}, RadiusM: v[2]}, nil
+}
+
+// lookoutService starts the lookout service of a serving process: it
+// indexes the stored lookouts, and delivers alerts in app, by e-mail when
+// $WRIT_SMTP_ADDR (host:port) and $WRIT_SMTP_FROM are set, and by webhook.
+func lookoutService(ctx context.Context, e *env, sys *system, logger *slog.Logger) (*lookout.Service, error) {
+	cfg := lookout.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log, Logger: logger,
+		// Tokens of area lookouts hold across restarts: keyed by the audit
+		// log's secret (authority -1 is never a real authority).
+		Secret: sys.log.PseudonymKey(-1)}
+	if addr := e.getenv("WRIT_SMTP_ADDR"); addr != "" {
+		cfg.Mail = &lookout.Mailer{Addr: addr, From: envOr(e, "WRIT_SMTP_FROM", "writ@localhost")}
+	}
+	svc := lookout.New(cfg)
+	if err := svc.Reload(ctx); err != nil {
+		svc.Close()
+		return nil, fmt.Errorf("load lookouts: %w", err)
+	}
+	return svc, nil
 }

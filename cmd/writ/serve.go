@@ -52,8 +52,13 @@ TLS-terminating proxy (then pass --secure-cookies).`,
 
 func serve(ctx context.Context, e *env, sys *system, addr, cert, key string, secure bool, mappings string) error {
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	lk, err := lookoutService(ctx, e, sys, logger)
+	if err != nil {
+		return err
+	}
+	defer lk.Close()
 	srv := api.NewServer(api.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log, Logger: logger,
-		Secure: secure || cert != "", Mappings: mappingDir(mappings)})
+		Secure: secure || cert != "", Mappings: mappingDir(mappings), Lookouts: lk})
 	scheme := "http"
 	if cert != "" {
 		scheme = "https"
