@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/pingblock"
@@ -278,9 +279,9 @@ func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, tabl
 		if textKey {
 			k1 = r.key1
 		}
-		return append(dst, k1, r.k2, batch, r.part, r.n, enc[r.from:r.to])
+		return append(dst, k1, r.k2, batch, r.part, batch, r.n, enc[r.from:r.to])
 	}
-	cols := []string{keys[0], keys[1], "batch", "part", "n", "block"}
+	cols := []string{keys[0], keys[1], "batch", "part", "last", "n", "block"}
 	if db.dialect.CopyFrom != nil {
 		k := 0
 		next := func() []any {
@@ -301,7 +302,7 @@ func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, tabl
 	for i := range idx {
 		idx[i] = i
 	}
-	return db.insertChunks(ctx, tx, table, keys[0]+", "+keys[1]+", batch, part, n, block", nil, nil, idx, vals)
+	return db.insertChunks(ctx, tx, table, strings.Join(cols, ", "), nil, nil, idx, vals)
 }
 
 // insertPingRows keeps the rows of an own batch exactly, by (batch, k).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,10 +37,11 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: fromUs, toUs: toUs, area: area}
 	minBatch := r.after >> 32
 	out := []writ.Ping{}
-	emit := func(refs []blockRef) (bool, error) {
+	emit := func(refs []blockRef, next int64) (bool, error) {
+		var done bool
 		var err error
-		out, err = r.add(ctx, out, refs, limit)
-		return len(out) >= limit, err
+		out, done, err = r.add(ctx, out, refs, limit, next)
+		return done, err
 	}
 	var err error
 	if len(values) > 0 {
@@ -56,9 +58,10 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 	return out, nil
 }
 
-// emitFunc takes the blocks of some whole batches, later batches than any
-// it took before, and reports whether the page is full.
-type emitFunc func([]blockRef) (done bool, err error)
+// emitFunc takes the blocks whose first batch lies in a range of batches,
+// after any range it took before, and reports whether the page is done.
+// next is the first batch of the next range (math.MaxInt64: none).
+type emitFunc func(refs []blockRef, next int64) (done bool, err error)
 
 // blockRef is one block a read selected.
 type blockRef struct {
@@ -90,7 +93,7 @@ var oneShot = 2048
 // batch order, until a page is full, so that a page of a large read holds
 // in memory only the blocks of the batches it needs.
 func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND batch >= ?`),
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err
@@ -109,11 +112,11 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 		return err
 	}
 	if len(refs) <= oneShot {
-		_, err := emit(refs)
+		_, err := emit(refs, math.MaxInt64)
 		return err
 	}
 	refs = nil
-	rows, err = db.r.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND batch >= ? ORDER BY batch`),
+	rows, err = db.r.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND last >= ? ORDER BY batch`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err
@@ -133,12 +136,16 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 	}
 	for i, n := 0, firstRound; i < len(batches); i, n = i+n, 2*n {
 		j := min(len(batches), i+n)
-		refs, err := db.blockRefs(ctx, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND batch >= ? AND batch <= ?`,
-			append(slices.Clip(args), batches[i], batches[j-1])...)
+		refs, err := db.blockRefs(ctx, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ? AND batch >= ? AND batch <= ?`,
+			append(slices.Clip(args), minBatch, batches[i], batches[j-1])...)
 		if err != nil {
 			return err
 		}
-		if done, err := emit(refs); done || err != nil {
+		next := int64(math.MaxInt64)
+		if j < len(batches) {
+			next = batches[j]
+		}
+		if done, err := emit(refs, next); done || err != nil {
 			return err
 		}
 	}
@@ -198,7 +205,7 @@ func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, m
 			}
 		}
 	}
-	_, err = emit(refs)
+	_, err = emit(refs, math.MaxInt64)
 	return err
 }
 
@@ -252,45 +259,113 @@ type pingRead struct {
 	scratch      []pingblock.Ping
 }
 
-// add clips blocks batch by batch and appends their pings to out in id
-// order. Ids grow with the batch, and blocks come in batch order, so once a
-// batch's pings fill the page, later batches cannot belong to it.
-func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, limit int) ([]writ.Ping, error) {
+// add clips blocks, grouped by their first batch, and keeps in out the
+// smallest ids, at most limit of them, in id order. Every ping of a block
+// has an id of at least its first batch << 32, so once the page is full
+// and the next group's first batch lies beyond the page's last id, no
+// later block can belong to the page: done.
+func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, limit int, next int64) ([]writ.Ping, bool, error) {
 	slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
-	for start := 0; start < len(refs) && len(out) < limit; {
+	full := func(first int64) bool {
+		if len(out) < limit {
+			return false
+		}
+		slices.SortFunc(out, func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
+		out = out[:limit]
+		return first > out[limit-1].ID>>32
+	}
+	for start := 0; start < len(refs); {
+		if full(refs[start].batch) {
+			return out, true, nil
+		}
 		end := start + 1
 		for end < len(refs) && refs[end].batch == refs[start].batch {
 			end++
 		}
-		n := len(out)
 		var err error
 		if out, err = r.batch(ctx, out, refs[start:end]); err != nil {
+			return nil, false, err
+		}
+		start = end
+	}
+	done := full(next)
+	slices.SortFunc(out, func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
+	return out, done, nil
+}
+
+// clip is the grant's clip of blocks that hold their pings exactly.
+func (r *pingRead) clip() pingblock.Clip {
+	var c pingblock.Clip
+	if len(r.area) > 0 {
+		lo, hi := r.area.Bounds()
+		c.Box = &pingblock.Box{MinLat: lo.Lat, MinLon: lo.Lon, MaxLat: hi.Lat, MaxLon: hi.Lon}
+		area := r.area
+		c.Inside = func(lat, lon float64) bool { return area.Contains(writ.Point{Lat: lat, Lon: lon}) }
+	}
+	c.From, c.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
+	return c
+}
+
+// merged appends the pings of a block CompactPings merged: each ping's
+// batch is in its dictionary entry, "device\x00batch", and only batches
+// that blocks hold exactly are merged.
+func (r *pingRead) merged(ctx context.Context, out []writ.Ping, ref blockRef) ([]writ.Ping, error) {
+	ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, r.clip())
+	r.scratch = ps
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		device, b, err := splitMerged(p.Device)
+		if err != nil {
 			return nil, err
 		}
-		slices.SortFunc(out[n:], func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
-		start = end
+		info, err := r.info(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		if info.own {
+			return nil, writ.Errorf(writ.EInternal, "merged ping block holds a ping of own batch %d", b)
+		}
+		pid := b<<32 | (p.Line - info.base)
+		if pid <= r.after {
+			continue
+		}
+		prov := info.prov
+		prov.Offset = p.Line
+		out = append(out, writ.Ping{ID: pid, Device: device, At: fromMicros(p.T * 1000), Lat: p.Lat, Lon: p.Lon,
+			AccuracyM: p.AccuracyM, Prov: prov})
 	}
 	return out, nil
 }
 
-// batch appends the pings of one batch's blocks that the read may see.
+// batch appends the pings of the blocks whose first batch is refs[0].batch
+// that the read may see.
 func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) ([]writ.Ping, error) {
+	plain := refs[:0:0]
+	for _, ref := range refs {
+		if ref.part >= 0 {
+			plain = append(plain, ref)
+			continue
+		}
+		var err error
+		if out, err = r.merged(ctx, out, ref); err != nil {
+			return nil, err
+		}
+	}
+	if len(plain) == 0 {
+		return out, nil
+	}
+	refs = plain
 	id := refs[0].batch
 	info, err := r.info(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var clip pingblock.Clip
-	if len(r.area) > 0 {
-		lo, hi := r.area.Bounds()
-		clip.Box = &pingblock.Box{MinLat: lo.Lat, MinLon: lo.Lon, MaxLat: hi.Lat, MaxLon: hi.Lon}
-		area := r.area
-		clip.Inside = func(lat, lon float64) bool { return area.Contains(writ.Point{Lat: lat, Lon: lon}) }
-	}
+	clip := r.clip()
 	if !info.own {
 		// The blocks hold these pings exactly (whole milliseconds), so
 		// Filter's window and area test are the grant's.
-		clip.From, clip.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
 		for _, ref := range refs {
 			ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
 			r.scratch = ps
@@ -373,7 +448,7 @@ func (p *pingStmts) prepare(db *DB) (*sql.Stmt, error) {
 	p.once.Do(func() {
 		ctx := context.Background()
 		p.cell, p.err = db.r.PrepareContext(ctx, db.q(`SELECT batch, part, block FROM ping_cell_blocks
-			WHERE hour = ? AND cell >= ? AND cell <= ? AND batch >= ?`))
+			WHERE hour = ? AND cell >= ? AND cell <= ? AND last >= ?`))
 		if p.err == nil {
 			p.batch, p.err = db.r.PrepareContext(ctx, db.q(`SELECT b.dataset, b.source, b.basis_kind, b.basis_id,
 				p.base, p.own, p.rows_hash FROM ping_batches p JOIN ingest_batches b ON b.id = p.batch WHERE p.batch = ?`))
@@ -449,4 +524,21 @@ func (db *DB) ownRows(ctx context.Context, batch int64, ks []int64) (map[int64]o
 		}
 	}
 	return out, nil
+}
+
+// mergedKey is a merged block's dictionary entry for a device and a batch.
+func mergedKey(device string, batch int64) string {
+	return device + "\x00" + strconv.FormatInt(batch, 10)
+}
+
+// splitMerged reads a merged block's dictionary entry.
+func splitMerged(key string) (device string, batch int64, err error) {
+	device, b, ok := strings.Cut(key, "\x00")
+	if ok {
+		batch, err = strconv.ParseInt(b, 10, 64)
+	}
+	if !ok || err != nil {
+		return "", 0, writ.Errorf(writ.EInternal, "merged ping block: bad dictionary entry %q", key)
+	}
+	return device, batch, nil
 }
