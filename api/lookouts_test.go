@@ -26,7 +26,7 @@ func TestLookoutFlow(t *testing.T) {
 	now := time.Now().UTC()
 	a := tm.authority(tm.invC, AuthorityRequest{Kind: writ.KindSearchWarrant, IssuingBody: "District Court", Reference: "SW-LK-1",
 		IssuedAt: now.Add(-time.Hour), ExpiresAt: now.Add(24 * time.Hour), Categories: []writ.Category{writ.CatPlates, writ.CatRecords},
-		Selectors: []writ.Selector{{Kind: writ.SelPlate, Value: "1ABC123"}, {Kind: writ.SelSubject, Value: "1"}},
+		Selectors:   []writ.Selector{{Kind: writ.SelPlate, Value: "1ABC123"}, {Kind: writ.SelSubject, Value: "1"}},
 		WindowStart: now.Add(-48 * time.Hour), WindowEnd: now.Add(48 * time.Hour)}, true)
 
 	_, err := tm.invC.CreateLookout(ctx, tm.caseID, NewLookout{AuthorityID: a.ID, Kind: writ.LookoutAttribute, Name: "by religion",
