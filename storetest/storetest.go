@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"LegacyPings", testLegacyPings},
 		{"ResolutionDecisions", testResolutionDecisions},
 		{"ResolutionGrants", testResolutionGrants},
+		{"Lookouts", testLookouts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
