@@ -149,10 +149,12 @@ func (l *Lookout) Validate() error {
 	if err := l.validateKind(); err != nil {
 		return err
 	}
-	for _, e := range l.Email {
-		if _, err := mail.ParseAddress(e); err != nil {
+	for i, e := range l.Email {
+		a, err := mail.ParseAddress(e)
+		if err != nil {
 			return Errorf(EInvalid, "e-mail address %q is not valid", e)
 		}
+		l.Email[i] = a.Address // the bare address: it goes into RCPT TO
 	}
 	if l.WebhookURL != "" {
 		u, err := url.Parse(l.WebhookURL)

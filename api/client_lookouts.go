@@ -121,6 +121,9 @@ func (c *Client) followOnce(ctx context.Context, q *AlertQuery, fn func(*writ.Al
 			continue // keepalives and other events
 		}
 		q.AfterID = a.ID
+		if q.LookoutID > 0 && a.LookoutID != q.LookoutID {
+			continue // the live stream is by case; the lookout is picked here
+		}
 		if err := fn(&a); err != nil {
 			return err
 		}

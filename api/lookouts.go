@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -311,7 +312,15 @@ func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request, c *ca
 		if u, err := s.store.UserByID(r.Context(), c.user.ID); err != nil || !u.Active {
 			return nil, writ.Errorf(writ.EUnauthorized, "signed out")
 		}
-		return s.myCases(r, c)
+		mine, err := s.myCases(r, c)
+		if err != nil || r.URL.Query().Get("case") == "" {
+			return mine, err
+		}
+		asked := f.CaseIDs[0] // alertFilter checked it was one of the caller's
+		if slices.Contains(mine, asked) {
+			return []int64{asked}, nil
+		}
+		return []int64{}, nil
 	})
 }
 
