@@ -338,6 +338,11 @@ Analysis, each read audited like any other:
 The same over HTTP:
   curl -s -H 'Authorization: Bearer %s' '%s/api/cases/%d/contacts?authority=%d&purpose=map+the+ring&from=%sT00:00:00Z&to=%sT00:00:00Z' | head -c 600
 
+Lookouts: a standing query under the plates order; --retro checks the past first,
+inside the order's window (the world's data is past, so new reads would be outside it):
+  writ lookout create --case %d --authority %d --kind hotlist --name "supplier's car" --purpose 'tell us when the car is seen' --selector plate:%s --retro %dh
+  writ alerts --case %d             # add --follow to wait for new ones
+
 Audit (as audrey, or locally on the data directory):
   WRIT_TOKEN=%s writ audit entries --limit 5
   writ audit verify --data %s
@@ -353,5 +358,6 @@ Audit (as audrey, or locally on the data directory):
 		strings.Replace(read("location colocation", "location", " --selector device:"+st.Device), "writ read location", "writ location", 1),
 		strings.Replace(read("plates convoy", "plates", " --selector plate:"+st.Plate), "writ read plates", "writ plates", 1),
 		st.Tokens["ivy"], base, st.CaseID, st.Auth["comms"], day(st.From.Add(24*time.Hour)), day(st.To),
+		st.CaseID, st.Auth["plates"], st.Plate, int(time.Since(st.From).Hours())+24, st.CaseID,
 		st.Tokens["audrey"], data, data)
 }
