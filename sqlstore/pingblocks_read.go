@@ -43,11 +43,22 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 		out, done, err = r.add(ctx, out, refs, limit, next)
 		return done, err
 	}
-	var err error
+	// One snapshot for the read's queries: CompactPings moves pings
+	// between blocks, and a read must see them before or after, not both
+	// or neither.
+	var opts *sql.TxOptions
+	if db.dialect.Name == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, db.wrap(err)
+	}
+	defer tx.Rollback()
 	if len(values) > 0 {
-		err = db.deviceBlocks(ctx, values, fromUs, toUs, minBatch, emit)
+		err = db.deviceBlocks(ctx, tx, values, fromUs, toUs, minBatch, emit)
 	} else {
-		err = db.cellBlocks(ctx, area, fromUs, toUs, minBatch, emit)
+		err = db.cellBlocks(ctx, tx, area, fromUs, toUs, minBatch, emit)
 	}
 	if err != nil {
 		return nil, db.wrap(err)
@@ -70,13 +81,13 @@ type blockRef struct {
 	block []byte
 }
 
-func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, minBatch int64, emit emitFunc) error {
+func (db *DB) deviceBlocks(ctx context.Context, tx *sql.Tx, devices []string, fromUs, toUs, minBatch int64, emit emitFunc) error {
 	args := make([]any, 0, len(devices)+2)
 	for _, d := range devices {
 		args = append(args, d)
 	}
 	args = append(args, floorDiv(fromUs, usPerDay), floorDiv(toUs-1, usPerDay))
-	return db.scanRounds(ctx, "ping_device_blocks", `device IN (`+strings.Repeat("?, ", len(devices)-1)+
+	return db.scanRounds(ctx, tx, "ping_device_blocks", `device IN (`+strings.Repeat("?, ", len(devices)-1)+
 		`?) AND day >= ? AND day <= ?`, args, minBatch, emit)
 }
 
@@ -92,8 +103,8 @@ var oneShot = 2048
 // it reads them in one query; beyond that, in rounds of whole batches, in
 // batch order, until a page is full, so that a page of a large read holds
 // in memory only the blocks of the batches it needs.
-func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`),
+func (db *DB) scanRounds(ctx context.Context, tx *sql.Tx, table, cond string, args []any, minBatch int64, emit emitFunc) error {
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err
@@ -116,7 +127,7 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 		return err
 	}
 	refs = nil
-	rows, err = db.r.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND last >= ? ORDER BY batch`),
+	rows, err = tx.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND last >= ? ORDER BY batch`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err
@@ -136,7 +147,7 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 	}
 	for i, n := 0, firstRound; i < len(batches); i, n = i+n, 2*n {
 		j := min(len(batches), i+n)
-		refs, err := db.blockRefs(ctx, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ? AND batch >= ? AND batch <= ?`,
+		refs, err := db.blockRefs(ctx, tx, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ? AND batch >= ? AND batch <= ?`,
 			append(slices.Clip(args), minBatch, batches[i], batches[j-1])...)
 		if err != nil {
 			return err
@@ -160,7 +171,7 @@ const maxCoverDeg2 = 4
 // are read in one scan of the hours.
 const pointLookups = 64
 
-func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, minBatch int64, emit emitFunc) error {
+func (db *DB) cellBlocks(ctx context.Context, tx *sql.Tx, area writ.Polygon, fromUs, toUs, minBatch int64, emit emitFunc) error {
 	h0, h1 := floorDiv(fromUs, usPerHour), floorDiv(toUs-1, usPerHour)
 	lo, hi := area.Bounds()
 	// A hair wider than the box, so that a point on its edge cannot fall
@@ -169,7 +180,7 @@ func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, m
 	box := pingblock.Box{MinLat: max(lo.Lat-eps, -90), MinLon: max(lo.Lon-eps, -180),
 		MaxLat: min(hi.Lat+eps, 90), MaxLon: min(hi.Lon+eps, 180)}
 	if (box.MaxLat-box.MinLat)*(box.MaxLon-box.MinLon) > maxCoverDeg2 {
-		return db.scanRounds(ctx, "ping_cell_blocks", `hour >= ? AND hour <= ?`, []any{h0, h1}, minBatch, emit)
+		return db.scanRounds(ctx, tx, "ping_cell_blocks", `hour >= ? AND hour <= ?`, []any{h0, h1}, minBatch, emit)
 	}
 	ranges := pingblock.Ranges(pingblock.CoverBox(box))
 	if len(ranges) == 0 {
@@ -185,15 +196,17 @@ func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, m
 			ors[i] = "cell BETWEEN ? AND ?"
 			args = append(args, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
 		}
-		return db.scanRounds(ctx, "ping_cell_blocks", `hour >= ? AND hour <= ? AND (`+strings.Join(ors, " OR ")+`)`, args, minBatch, emit)
+		return db.scanRounds(ctx, tx, "ping_cell_blocks", `hour >= ? AND hour <= ? AND (`+strings.Join(ors, " OR ")+`)`, args, minBatch, emit)
 	}
 	// A small area over a few hours: one seek per (hour, range), all of
 	// whose blocks are read at once.
 	var refs []blockRef
-	stmt, err := db.pings.prepare(db)
+	prepared, err := db.pings.prepare(db)
 	if err != nil {
 		return err
 	}
+	stmt := tx.StmtContext(ctx, prepared)
+	defer stmt.Close()
 	for h := h0; h <= h1; h++ {
 		for _, rg := range ranges {
 			rows, err := stmt.QueryContext(ctx, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift), minBatch)
@@ -209,8 +222,8 @@ func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, m
 	return err
 }
 
-func (db *DB) blockRefs(ctx context.Context, query string, args ...any) ([]blockRef, error) {
-	rows, err := db.r.QueryContext(ctx, db.q(query), args...)
+func (db *DB) blockRefs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]blockRef, error) {
+	rows, err := tx.QueryContext(ctx, db.q(query), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -133,102 +133,137 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	// rather than computing a covering.
 	wide := f.authority()
 	wide.Categories = []writ.Category{writ.CatLocation}
-	wide.Area = writ.Polygon{{Lat: 39.2, Lon: -75.5}, {Lat: 42.2, Lon: -75.5}, {Lat: 42.2, Lon: -72.5}, {Lat: 40.5, Lon: -73.95}}
+	wide.Area = writ.Polygon{{Lat: 39.2, Lon: -75.5}, {Lat: 42.2, Lon: -75.5}, {Lat: 42.2, Lon: -72.5}, {Lat: 39.2, Lon: -72.5}}
 	wide = f.approved(t, wide)
 
 	key := func(p writ.Ping) string { return p.Prov.Batch + ":" + p.Prov.Source + ":" + itoa(p.Prov.Offset) }
-	byKey := map[string]int{}
-	for i, s := range all {
-		byKey[key(s.p)] = i
+	ids := map[string]int64{} // a ping's id must not change, whatever compaction does
+	readPhase := func(phase string, reads int) {
+		byKey := map[string]int{}
+		for i, s := range all {
+			byKey[key(s.p)] = i
+		}
+		var stats struct{ reads, rows, areaOnly, fineRows int }
+		for n := range reads {
+			auth := named
+			switch rng.IntN(10) {
+			case 0, 1, 2, 3:
+				auth = byArea
+			case 4:
+				auth = wide
+			}
+			r := scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation}
+			if auth == named && rng.IntN(2) == 0 {
+				for _, d := range subset(rng, devices[:4]) {
+					r.Selectors = append(r.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
+				}
+			}
+			r.From = t0.Add(time.Duration(rng.Int64N(int64(span))))
+			r.To = r.From.Add(time.Duration(rng.Int64N(int64([]time.Duration{2 * time.Hour, 30 * time.Hour, span}[rng.IntN(3)]))) + 1)
+			if rng.IntN(2) == 0 {
+				r.From, r.To = r.From.Truncate(time.Second), r.To.Truncate(time.Second).Add(time.Second)
+			}
+			if auth == byArea || rng.IntN(3) == 0 {
+				r.Area = randPolygon(rng, propBox)
+			}
+			g := f.grant(t, r)
+			sels := g.SelectorValues(writ.SelDevice)
+			var want []string
+			for _, s := range all {
+				p := s.p
+				switch {
+				case len(sels) > 0 && !slices.Contains(sels, p.Device):
+				case p.At.Before(g.From()) || !p.At.Before(g.To()):
+				case len(g.Area()) > 0 && !g.Area().Contains(writ.Point{Lat: p.Lat, Lon: p.Lon}):
+				default:
+					want = append(want, key(p))
+				}
+			}
+			q := writ.EventQuery{Limit: []int{0, 7, 100, 5000}[rng.IntN(4)]}
+			limit := cmp0(q.Limit, writ.DefaultLimit)
+			var got []string
+			for {
+				page, err := db.Pings(ctx, g, q)
+				if err != nil {
+					t.Fatalf("Pings(grant %d) = %v", n, err)
+				}
+				if len(page) > limit {
+					t.Fatalf("Pings(grant %d) returned %d rows, over the limit %d", n, len(page), limit)
+				}
+				for _, p := range page {
+					if p.ID <= q.AfterID {
+						t.Fatalf("Pings(grant %d) returned id %d after %d: not in id order", n, p.ID, q.AfterID)
+					}
+					q.AfterID = p.ID
+					k := key(p)
+					i, ok := byKey[k]
+					if !ok {
+						t.Fatalf("Pings(grant %d) returned %+v, which was never stored", n, p)
+					}
+					want := all[i].p
+					want.ID = p.ID
+					if id, ok := ids[k]; ok && id != p.ID {
+						t.Fatalf("%s: Pings(grant %d) returned %s with id %d, earlier %d", phase, n, k, p.ID, id)
+					}
+					ids[k] = p.ID
+					if !reflect.DeepEqual(p, want) {
+						t.Fatalf("Pings(grant %d) row = %+v\nwant %+v", n, p, want)
+					}
+					if all[i].own {
+						stats.fineRows++
+					}
+					got = append(got, k)
+				}
+				if len(page) < limit {
+					break
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("Pings(grant %d: %d devices, area %d points, %s to %s) returned %d rows, want %d", n, len(sels),
+					len(g.Area()), g.From().Format(time.RFC3339Nano), g.To().Format(time.RFC3339Nano), len(got), len(want))
+			}
+			stats.reads++
+			stats.rows += len(got)
+			if len(sels) == 0 && len(got) > 0 {
+				stats.areaOnly++
+			}
+		}
+		t.Logf("%s: %d reads returned %d rows (%d of the fine batch); %d area-only reads returned rows", phase,
+			stats.reads, stats.rows, stats.fineRows, stats.areaOnly)
+		if stats.rows < reads*5 || stats.areaOnly < reads/8 || stats.fineRows == 0 {
+			t.Errorf("%s: the random reads exercised too little: %+v", phase, stats)
+		}
 	}
-	var stats struct{ reads, rows, areaOnly, fineRows int }
-	for n := range 150 {
-		auth := named
-		switch rng.IntN(10) {
-		case 0, 1, 2, 3:
-			auth = byArea
-		case 4:
-			auth = wide
+	compact := func(wantMerged bool) {
+		t.Helper()
+		st, err := db.CompactPings(ctx, t0.Add(30*24*time.Hour))
+		if err != nil || (st.Keys > 0) != wantMerged || (wantMerged && st.After >= st.Before) {
+			t.Fatalf("CompactPings() = %+v, %v; want merged: %v", st, err, wantMerged)
 		}
-		r := scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation}
-		if auth == named && rng.IntN(2) == 0 {
-			for _, d := range subset(rng, devices[:4]) {
-				r.Selectors = append(r.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
-			}
-		}
-		r.From = t0.Add(time.Duration(rng.Int64N(int64(span))))
-		r.To = r.From.Add(time.Duration(rng.Int64N(int64([]time.Duration{2 * time.Hour, 30 * time.Hour, span}[rng.IntN(3)]))) + 1)
-		if rng.IntN(2) == 0 {
-			r.From, r.To = r.From.Truncate(time.Second), r.To.Truncate(time.Second).Add(time.Second)
-		}
-		if auth == byArea || rng.IntN(3) == 0 {
-			r.Area = randPolygon(rng, propBox)
-		}
-		g := f.grant(t, r)
-		sels := g.SelectorValues(writ.SelDevice)
-		var want []string
-		for _, s := range all {
-			p := s.p
-			switch {
-			case len(sels) > 0 && !slices.Contains(sels, p.Device):
-			case p.At.Before(g.From()) || !p.At.Before(g.To()):
-			case len(g.Area()) > 0 && !g.Area().Contains(writ.Point{Lat: p.Lat, Lon: p.Lon}):
-			default:
-				want = append(want, key(p))
-			}
-		}
-		q := writ.EventQuery{Limit: []int{0, 7, 100, 5000}[rng.IntN(4)]}
-		limit := cmp0(q.Limit, writ.DefaultLimit)
-		var got []string
-		for {
-			page, err := db.Pings(ctx, g, q)
-			if err != nil {
-				t.Fatalf("Pings(grant %d) = %v", n, err)
-			}
-			if len(page) > limit {
-				t.Fatalf("Pings(grant %d) returned %d rows, over the limit %d", n, len(page), limit)
-			}
-			for _, p := range page {
-				if p.ID <= q.AfterID {
-					t.Fatalf("Pings(grant %d) returned id %d after %d: not in id order", n, p.ID, q.AfterID)
-				}
-				q.AfterID = p.ID
-				k := key(p)
-				i, ok := byKey[k]
-				if !ok {
-					t.Fatalf("Pings(grant %d) returned %+v, which was never stored", n, p)
-				}
-				want := all[i].p
-				want.ID = p.ID
-				if !reflect.DeepEqual(p, want) {
-					t.Fatalf("Pings(grant %d) row = %+v\nwant %+v", n, p, want)
-				}
-				if all[i].own {
-					stats.fineRows++
-				}
-				got = append(got, k)
-			}
-			if len(page) < limit {
-				break
-			}
-		}
-		slices.Sort(got)
-		slices.Sort(want)
-		if !slices.Equal(got, want) {
-			t.Fatalf("Pings(grant %d: %d devices, area %d points, %s to %s) returned %d rows, want %d", n, len(sels),
-				len(g.Area()), g.From().Format(time.RFC3339Nano), g.To().Format(time.RFC3339Nano), len(got), len(want))
-		}
-		stats.reads++
-		stats.rows += len(got)
-		if len(sels) == 0 && len(got) > 0 {
-			stats.areaOnly++
+		t.Logf("CompactPings() = %+v", st)
+		if got := count(t, db, "pings"); got != len(all) {
+			t.Fatalf("pings after compaction = %d, want %d", got, len(all))
 		}
 	}
-	t.Logf("%d reads returned %d rows (%d of the fine batch); %d area-only reads returned rows", stats.reads, stats.rows,
-		stats.fineRows, stats.areaOnly)
-	if stats.rows < 1000 || stats.areaOnly < 20 || stats.fineRows == 0 {
-		t.Errorf("the random reads exercised too little: %+v", stats)
+	readPhase("committed", 80)
+	compact(true)
+	compact(false) // nothing left to merge
+	readPhase("compacted", 60)
+	// More batches on top of merged blocks: read, then merged again.
+	for n := 25; n < 30; n++ {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
+			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
+		for range 110 {
+			b.Pings = append(b.Pings, mk(line, false))
+			line++
+		}
+		commit(b, false)
 	}
+	readPhase("committed on compacted", 60)
+	compact(true)
+	readPhase("compacted again", 60)
 }
 
 func cmp0(v, def int) int {
