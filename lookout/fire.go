@@ -54,6 +54,11 @@ func (s *Service) fire(ctx context.Context, cands []candidate) error {
 	if len(alerts) == 0 {
 		return nil
 	}
+	// The rate is decided before storing, so a suppressed alert is stored
+	// as such; an alert that fired before gives its token back.
+	for _, c := range kept {
+		c.a.Suppressed = !s.rates.allow(c.e.l.ID, c.e.l.RatePerHour, now)
+	}
 	if err := s.store.InsertAlerts(ctx, alerts); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
@@ -61,9 +66,11 @@ func (s *Service) fire(ctx context.Context, cands []candidate) error {
 	for _, c := range kept {
 		if c.a.ID != 0 {
 			fresh = append(fresh, c)
+		} else if !c.a.Suppressed {
+			s.rates.refund(c.e.l.ID, c.e.l.RatePerHour)
 		}
 	}
-	return s.deliver(ctx, fresh, now)
+	return s.deliver(ctx, fresh)
 }
 
 // allows applies the gate's rules to l's read of [from, to) at now, on
@@ -155,7 +162,7 @@ func areaOf(l *writ.Lookout) writ.Polygon {
 // deliver audits every new alert, then sends those within their lookout's
 // rate limit; the audit entry is durable before any delivery, as a read's
 // entry is before its rows are released.
-func (s *Service) deliver(ctx context.Context, fresh []candidate, now time.Time) error {
+func (s *Service) deliver(ctx context.Context, fresh []candidate) error {
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -169,7 +176,6 @@ func (s *Service) deliver(ctx context.Context, fresh []candidate, now time.Time)
 	errs := make([]error, len(fresh))
 	var wg sync.WaitGroup
 	for i, c := range fresh {
-		c.a.Suppressed = !s.rates.allow(c.e.l.ID, c.e.l.RatePerHour, now)
 		wg.Add(1)
 		go func() { // concurrent appends share the audit log's group commit
 			defer wg.Done()
@@ -258,6 +264,15 @@ func (r *limiter) allow(id int64, perHour int, now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// refund returns a token taken for an alert that was not new.
+func (r *limiter) refund(id int64, perHour int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b := r.b[id]; b != nil {
+		b.tokens = math.Min(float64(perHour), b.tokens+1)
+	}
 }
 
 func minTime(a, b time.Time) time.Time {
