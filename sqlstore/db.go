@@ -32,6 +32,7 @@ type DB struct {
 	log     *slog.Logger
 	gate    gateStmt
 	pings   pingStmts
+	compact compaction
 }
 
 // New wraps open database handles and migrates the schema to the latest version.

@@ -249,7 +249,11 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 			return writ.BatchResult{}, writ.Errorf(writ.EInvalid, "%s row %d has no content hash", rs.table, i)
 		}
 	}
-	return db.commit(ctx, b, rs, nil)
+	res, err := db.commit(ctx, b, rs, nil)
+	if err == nil && res.Committed && b.Kind == writ.DataPings {
+		db.noteCompaction(ctx, b.Pings)
+	}
+	return res, err
 }
 
 // commit runs a checked batch. own, when set, lists the rows to write with

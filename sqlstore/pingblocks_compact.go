@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/writhq/writ"
 	"github.com/writhq/writ/pingblock"
 )
 
@@ -23,11 +25,20 @@ type CompactStats struct {
 // long compaction holds the write lock in short turns.
 const compactKeysPerTx = 256
 
+// compactBelow: a key is merged when its blocks hold fewer pings than this
+// on average. A file in the world's order (by day, then person) makes
+// device-day blocks of about 280 pings and (hour, cell) blocks of about 18,
+// which merging would barely shrink; a feed in batches of 1,000 makes
+// blocks of one to four pings.
+const compactBelow = 16
+
 // CompactPings merges, in both block tables, the blocks of each key (a
-// device-day, an hour-cell) that ended before before and holds more blocks
-// than its pings need. Ingest writes one block per key and batch, so a feed
-// committed in small batches, or a file in time order, leaves many small
-// blocks: merged, they take a fraction of the space and of the reads.
+// device-day, an hour-cell) whose period overlaps [from, to) and whose
+// blocks average fewer than 16 pings. Ingest writes one block per key and
+// batch, so a feed committed in small batches, or a file in time order,
+// leaves many small blocks: merged, they take a fraction of the space and of
+// the reads. CommitBatch calls it every 64 batches of pings, over the period
+// those batches covered.
 //
 // A merged block holds pings of several batches, from its row's batch (the
 // first) to last; its part is negative, and its dictionary names each ping's
@@ -35,12 +46,12 @@ const compactKeysPerTx = 256
 // (rows kept in ping_rows) are left as they are. Each key is merged in a
 // transaction that deletes exactly the rows it read, so a batch committed
 // meanwhile is not touched, and a compaction cut short loses nothing.
-func (db *DB) CompactPings(ctx context.Context, before time.Time) (CompactStats, error) {
+func (db *DB) CompactPings(ctx context.Context, from, to time.Time) (CompactStats, error) {
 	var st CompactStats
-	us := micros(before)
+	lo, hi := micros(from), micros(to)-1
 	for _, t := range []blockTable{
-		{name: "ping_device_blocks", k1: "device", k2: "day", until: floorDiv(us, usPerDay)},
-		{name: "ping_cell_blocks", k1: "hour", k2: "cell", until: floorDiv(us, usPerHour), hourFirst: true},
+		{name: "ping_device_blocks", k1: "device", k2: "day", from: floorDiv(lo, usPerDay), to: floorDiv(hi, usPerDay)},
+		{name: "ping_cell_blocks", k1: "hour", k2: "cell", from: floorDiv(lo, usPerHour), to: floorDiv(hi, usPerHour), hourFirst: true},
 	} {
 		if err := db.compactTable(ctx, t, &st); err != nil {
 			return st, fmt.Errorf("compact %s: %w", t.name, err)
@@ -49,11 +60,56 @@ func (db *DB) CompactPings(ctx context.Context, before time.Time) (CompactStats,
 	return st, nil
 }
 
-// blockTable names a block table's key columns; until bounds the period
-// column (day, or hour for cell blocks, which is the first key).
+// compactEvery is how many committed batches of pings go between two
+// compactions (see noteCompaction).
+const compactEvery = 64
+
+// compaction tracks the period the batches committed since the last
+// compaction covered.
+type compaction struct {
+	mu      sync.Mutex
+	batches int
+	lo, hi  int64 // unix µs
+}
+
+// noteCompaction records a committed batch of pings and, every
+// compactEvery batches, compacts the period they covered. A failed
+// compaction is logged: the batch is committed, and its blocks are read
+// correctly unmerged.
+func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping) {
+	if len(rows) == 0 {
+		return
+	}
+	c := &db.compact
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range rows {
+		us := micros(rows[i].At)
+		if c.batches == 0 && i == 0 {
+			c.lo, c.hi = us, us
+		}
+		c.lo, c.hi = min(c.lo, us), max(c.hi, us)
+	}
+	c.batches++
+	if c.batches < compactEvery {
+		return
+	}
+	c.batches = 0
+	st, err := db.CompactPings(ctx, fromMicros(c.lo), fromMicros(c.hi+1))
+	if err != nil {
+		db.log.Error("compact pings", "err", err)
+		return
+	}
+	if st.Keys > 0 {
+		db.log.Debug("compacted pings", "keys", st.Keys, "blocks_before", st.Before, "blocks_after", st.After, "pings", st.Pings)
+	}
+}
+
+// blockTable names a block table's key columns; from and to bound its
+// period column (day, or hour for cell blocks, which is the first key).
 type blockTable struct {
 	name, k1, k2 string
-	until        int64
+	from, to     int64
 	hourFirst    bool
 }
 
@@ -65,8 +121,8 @@ func (t blockTable) periodCol() string {
 }
 
 func (db *DB) compactTable(ctx context.Context, t blockTable, st *CompactStats) error {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+t.k1+`, `+t.k2+` FROM `+t.name+` WHERE `+t.periodCol()+` < ?
-		GROUP BY `+t.k1+`, `+t.k2+` HAVING count(*) > 1 AND count(*) > (sum(n) + ?) / ?`), t.until, maxBlockPings-1, maxBlockPings)
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+t.k1+`, `+t.k2+` FROM `+t.name+` WHERE `+t.periodCol()+` BETWEEN ? AND ?
+		GROUP BY `+t.k1+`, `+t.k2+` HAVING count(*) > 1 AND sum(n) < ? * count(*)`), t.from, t.to, compactBelow)
 	if err != nil {
 		return err
 	}

@@ -238,7 +238,7 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	}
 	compact := func(wantMerged bool) {
 		t.Helper()
-		st, err := db.CompactPings(ctx, t0.Add(30*24*time.Hour))
+		st, err := db.CompactPings(ctx, t0.Add(-24*time.Hour), t0.Add(30*24*time.Hour))
 		if err != nil || (st.Keys > 0) != wantMerged || (wantMerged && st.After >= st.Before) {
 			t.Fatalf("CompactPings() = %+v, %v; want merged: %v", st, err, wantMerged)
 		}
@@ -320,6 +320,67 @@ func testLegacyPings(t *testing.T, f *fixture) {
 		want.ID = got[i].ID
 		if !reflect.DeepEqual(got[i], want) {
 			t.Errorf("Pings()[%d] = %+v, want %+v", i, got[i], want)
+		}
+	}
+}
+
+// testCompactOnCommit checks that CommitBatch merges the small blocks a
+// feed leaves, every 64 batches, and that reads see every ping the same.
+func testCompactOnCommit(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	a := f.authority()
+	a.Categories = []writ.Category{writ.CatLocation}
+	a.Selectors = []writ.Selector{{Kind: writ.SelDevice, Value: "dev-1"}, {Kind: writ.SelDevice, Value: "dev-2"}}
+	a = f.approved(t, a)
+	var seq int64
+	for n := range 64 {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "stream:feed", Size: 1, Dataset: "carrier-location",
+			Source: "feed", Kind: writ.DataPings, BasisKind: "authority", BasisID: a.ID}, Stream: "feed"}
+		for i := range 10 {
+			seq++
+			b.Pings = append(b.Pings, writ.Ping{Device: fmt.Sprint("dev-", 1+i%2), At: t0.Add(time.Duration(seq) * time.Minute),
+				// On the 1e-6° grid, as parsed from text.
+				Lat: float64(40_700_000+100*i) / 1e6, Lon: -74, AccuracyM: 5,
+				Prov: writ.Provenance{Offset: seq, ContentHash: fmt.Sprint("h", seq)}})
+			b.Number = seq
+		}
+		if res, err := db.CommitBatch(ctx, b); err != nil || res.Stored != 10 {
+			t.Fatalf("CommitBatch(%d) = %+v, %v", n, res, err)
+		}
+	}
+	var blocks int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM ping_device_blocks`).Scan(&blocks); err != nil {
+		t.Fatal(err)
+	}
+	// 64 batches × 2 devices × 1 day made 128 blocks; merged, they fit in 2.
+	if blocks > 4 {
+		t.Errorf("device blocks after 64 small batches = %d, want them merged", blocks)
+	}
+	g := f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(2 * 24 * time.Hour)})
+	var got []int64
+	q := writ.EventQuery{Limit: 100}
+	for {
+		page, err := db.Pings(ctx, g, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page {
+			if p.ID <= q.AfterID {
+				t.Fatalf("Pings() returned id %d after %d", p.ID, q.AfterID)
+			}
+			q.AfterID = p.ID
+			got = append(got, p.Prov.Offset)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+	}
+	if len(got) != int(seq) {
+		t.Fatalf("Pings() after compaction returned %d pings, want %d", len(got), seq)
+	}
+	for i, off := range got {
+		if off != int64(i+1) {
+			t.Fatalf("Pings()[%d] has offset %d, want %d: not in id order", i, off, i+1)
 		}
 	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"ReadsClippedToGrants", testClipProperty},
 		{"PingBlocks", testPingBlocks},
 		{"LegacyPings", testLegacyPings},
+		{"CompactOnCommit", testCompactOnCommit},
 		{"ResolutionDecisions", testResolutionDecisions},
 		{"ResolutionGrants", testResolutionGrants},
 		{"Lookouts", testLookouts},
