@@ -192,6 +192,9 @@ func hasWord(s, w string) bool {
 // letter and the order of the others, and is at most two thirds as long
 // (alexandra is not short for alexandrina); words with digits must be equal.
 func abbreviated(a, b string) bool {
+	if a == "" || b == "" || a[0] != b[0] {
+		return false // most pairs compared: a short form keeps the first letter
+	}
 	for a != "" || b != "" {
 		var x, y string
 		x, a, _ = strings.Cut(a, " ")
