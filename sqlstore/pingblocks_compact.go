@@ -41,8 +41,8 @@ const compactBelow = 16
 // those batches covered.
 //
 // A merged block holds pings of several batches, from its row's batch (the
-// first) to last; its part is negative, and its dictionary names each ping's
-// device and batch. Ids and provenance do not change. Blocks of own batches
+// first) to last; its part is negative, and each ping's line column holds
+// its id (batch << 32 | (line - base)), from which its batch and line follow. Ids and provenance do not change. Blocks of own batches
 // (rows kept in ping_rows) are left as they are. Each key is merged in a
 // transaction that deletes exactly the rows it read, so a batch committed
 // meanwhile is not touched, and a compaction cut short loses nothing.
@@ -183,47 +183,40 @@ func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any
 		return err
 	}
 	var merge []blockRef
+	bases := map[int64]int64{}
 	for _, ref := range refs {
 		if ref.part < 0 {
 			merge = append(merge, ref)
 			continue
 		}
 		var own bool
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT own FROM ping_batches WHERE batch = ?`), ref.batch).Scan(&own); err != nil {
+		var base int64
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT own, base FROM ping_batches WHERE batch = ?`), ref.batch).Scan(&own, &base); err != nil {
 			return fmt.Errorf("batch %d of a ping block: %w", ref.batch, err)
 		}
 		if !own {
 			merge = append(merge, ref)
+			bases[ref.batch] = base
 		}
 	}
 	if len(merge) < 2 {
 		return nil
 	}
-	type mp struct {
-		p     pingblock.Ping
-		batch int64
-	}
-	var all []mp
+	// In a merged block, a ping's line is its id: batch << 32 | (line - base).
+	var all []pingblock.Ping
 	for _, ref := range merge {
 		ps, err := pingblock.Decode(ref.block)
 		if err != nil {
 			return fmt.Errorf("block (%v, %v, %d, %d): %w", k[0], k[1], ref.batch, ref.part, err)
 		}
 		for _, p := range ps {
-			b := ref.batch
-			if ref.part < 0 {
-				var device string
-				if device, b, err = splitMerged(p.Device); err != nil {
-					return err
-				}
-				p.Device = device
+			if ref.part >= 0 {
+				p.Line = ref.batch<<32 | (p.Line - bases[ref.batch])
 			}
-			all = append(all, mp{p, b})
+			all = append(all, p)
 		}
 	}
-	slices.SortFunc(all, func(a, b mp) int {
-		return cmp.Or(cmp.Compare(a.p.T, b.p.T), cmp.Compare(a.batch, b.batch), cmp.Compare(a.p.Line, b.p.Line))
-	})
+	slices.SortFunc(all, func(a, b pingblock.Ping) int { return cmp.Or(cmp.Compare(a.T, b.T), cmp.Compare(a.Line, b.Line)) })
 	parts := (len(all) + maxBlockPings - 1) / maxBlockPings
 	if parts >= len(merge) {
 		return nil
@@ -234,19 +227,14 @@ func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any
 			return err
 		}
 	}
-	buf := make([]pingblock.Ping, 0, maxBlockPings)
 	for i := range parts {
 		grp := all[i*len(all)/parts : (i+1)*len(all)/parts]
-		first, last := grp[0].batch, grp[0].batch
-		buf = buf[:0]
-		for _, m := range grp {
-			first, last = min(first, m.batch), max(last, m.batch)
-			p := m.p
-			p.Device = mergedKey(p.Device, m.batch)
-			buf = append(buf, p)
+		first, last := grp[0].Line>>32, grp[0].Line>>32
+		for _, p := range grp {
+			first, last = min(first, p.Line>>32), max(last, p.Line>>32)
 		}
 		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO `+t.name+` (`+t.k1+`, `+t.k2+`, batch, part, last, n, block)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), k[0], k[1], first, -1-i, last, len(grp), pingblock.Encode(buf)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), k[0], k[1], first, -1-i, last, len(grp), pingblock.Encode(grp)); err != nil {
 			return err
 		}
 	}

@@ -320,8 +320,8 @@ func (r *pingRead) clip() pingblock.Clip {
 }
 
 // merged appends the pings of a block CompactPings merged: each ping's
-// batch is in its dictionary entry, "device\x00batch", and only batches
-// that blocks hold exactly are merged.
+// line column holds its id, and only batches that blocks hold exactly are
+// merged.
 func (r *pingRead) merged(ctx context.Context, out []writ.Ping, ref blockRef) ([]writ.Ping, error) {
 	ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, r.clip())
 	r.scratch = ps
@@ -329,10 +329,10 @@ func (r *pingRead) merged(ctx context.Context, out []writ.Ping, ref blockRef) ([
 		return nil, err
 	}
 	for _, p := range ps {
-		device, b, err := splitMerged(p.Device)
-		if err != nil {
-			return nil, err
+		if p.Line <= r.after {
+			continue
 		}
+		b := p.Line >> 32
 		info, err := r.info(ctx, b)
 		if err != nil {
 			return nil, err
@@ -340,13 +340,9 @@ func (r *pingRead) merged(ctx context.Context, out []writ.Ping, ref blockRef) ([
 		if info.own {
 			return nil, writ.Errorf(writ.EInternal, "merged ping block holds a ping of own batch %d", b)
 		}
-		pid := b<<32 | (p.Line - info.base)
-		if pid <= r.after {
-			continue
-		}
 		prov := info.prov
-		prov.Offset = p.Line
-		out = append(out, writ.Ping{ID: pid, Device: device, At: fromMicros(p.T * 1000), Lat: p.Lat, Lon: p.Lon,
+		prov.Offset = p.Line&(1<<32-1) + info.base
+		out = append(out, writ.Ping{ID: p.Line, Device: p.Device, At: fromMicros(p.T * 1000), Lat: p.Lat, Lon: p.Lon,
 			AccuracyM: p.AccuracyM, Prov: prov})
 	}
 	return out, nil
@@ -537,21 +533,4 @@ func (db *DB) ownRows(ctx context.Context, batch int64, ks []int64) (map[int64]o
 		}
 	}
 	return out, nil
-}
-
-// mergedKey is a merged block's dictionary entry for a device and a batch.
-func mergedKey(device string, batch int64) string {
-	return device + "\x00" + strconv.FormatInt(batch, 10)
-}
-
-// splitMerged reads a merged block's dictionary entry.
-func splitMerged(key string) (device string, batch int64, err error) {
-	device, b, ok := strings.Cut(key, "\x00")
-	if ok {
-		batch, err = strconv.ParseInt(b, 10, 64)
-	}
-	if !ok || err != nil {
-		return "", 0, writ.Errorf(writ.EInternal, "merged ping block: bad dictionary entry %q", key)
-	}
-	return device, batch, nil
 }
