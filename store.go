@@ -111,6 +111,9 @@ type LookoutStore interface {
 	// (LookoutID, EventKey), and sets the IDs of those it stored; an alert
 	// whose pair was stored before keeps ID zero.
 	InsertAlerts(ctx context.Context, as []*Alert) error
+	// MarkAlertsAudited marks alerts whose audit entries are durable;
+	// ListAlerts lists only those.
+	MarkAlertsAudited(ctx context.Context, ids []int64) error
 	ListAlerts(ctx context.Context, f AlertFilter) ([]*Alert, error)
 	AlertByID(ctx context.Context, id int64) (*Alert, error)
 	// ProtectedField reports whether any dataset marks field protected.

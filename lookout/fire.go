@@ -70,6 +70,13 @@ func (s *Service) fire(ctx context.Context, cands []candidate) error {
 			s.rates.refund(c.e.l.ID, c.e.l.RatePerHour)
 		}
 	}
+	if s.watching.Load() { // Watch must not publish these a second time
+		s.pmu.Lock()
+		for _, c := range fresh {
+			s.published[c.a.ID] = true
+		}
+		s.pmu.Unlock()
+	}
 	return s.deliver(ctx, fresh)
 }
 
@@ -183,16 +190,24 @@ func (s *Service) deliver(ctx context.Context, fresh []candidate) error {
 		}()
 	}
 	wg.Wait()
+	var done []int64
+	var firstErr error
 	for i, c := range fresh {
-		if errs[i] != nil {
-			return errs[i]
+		if errs[i] == nil {
+			done = append(done, c.a.ID)
+		} else if firstErr == nil {
+			firstErr = errs[i]
 		}
-		if c.a.Suppressed {
-			continue
-		}
-		s.send(c.e.l, c.a)
 	}
-	return nil
+	if err := s.store.MarkAlertsAudited(ctx, done); err != nil {
+		return fmt.Errorf("mark alerts audited: %w", err)
+	}
+	for i, c := range fresh {
+		if errs[i] == nil && !c.a.Suppressed {
+			s.send(c.e.l, c.a)
+		}
+	}
+	return firstErr
 }
 
 // audit records one alert: the lookout's user, case, authority, category

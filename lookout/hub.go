@@ -94,15 +94,13 @@ func SSE(ctx context.Context, w http.ResponseWriter, sub *Sub, backlog []*writ.A
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	var last int64
+	// The backlog and the live feed may overlap; alerts polled from other
+	// processes may arrive out of id order, so only the backlog is remembered.
+	sent := make(map[int64]bool, len(backlog))
 	write := func(a *writ.Alert) error {
-		if a.ID <= last {
-			return nil // the backlog and the live feed overlap
-		}
-		if !(*sub.cases.Load())[a.CaseID] {
+		if sent[a.ID] || !(*sub.cases.Load())[a.CaseID] {
 			return nil
 		}
-		last = a.ID
 		b, err := json.Marshal(a)
 		if err != nil {
 			return err
@@ -117,6 +115,7 @@ func SSE(ctx context.Context, w http.ResponseWriter, sub *Sub, backlog []*writ.A
 		if err := write(a); err != nil {
 			return err
 		}
+		sent[a.ID] = true
 	}
 	fl.Flush()
 	if refresh <= 0 {

@@ -66,18 +66,21 @@ type Service struct {
 	now   func() time.Time
 	Hub   *Hub
 
-	idx    atomic.Pointer[Index]
-	mu     sync.Mutex // guards m (matching state) and index rebuilds
-	m      *matcher
-	rates  *limiter
-	amu    sync.Mutex
-	auths  map[int64]*writ.Authority // stored authorities, for their fixed fields
-	hooks  *webhooks
-	mailq  chan mailJob
-	fireq  chan fireJob
-	wg     sync.WaitGroup // mail worker
-	fwg    sync.WaitGroup // async firing
-	closed chan struct{}
+	idx       atomic.Pointer[Index]
+	mu        sync.Mutex // guards m (matching state) and index rebuilds
+	m         *matcher
+	rates     *limiter
+	pmu       sync.Mutex
+	published map[int64]bool // alerts this process published, until Watch passes them
+	watching  atomic.Bool
+	amu       sync.Mutex
+	auths     map[int64]*writ.Authority // stored authorities, for their fixed fields
+	hooks     *webhooks
+	mailq     chan mailJob
+	fireq     chan fireJob
+	wg        sync.WaitGroup // mail worker
+	fwg       sync.WaitGroup // async firing
+	closed    chan struct{}
 }
 
 // New returns a service; call Reload to index the stored lookouts, and
@@ -95,7 +98,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg, store: cfg.Store, gate: cfg.Gate, now: cfg.Now, Hub: NewHub(),
 		log: cfg.Logger.With("component", "lookout"), m: newMatcher(cfg.Secret), rates: newLimiter(),
-		mailq: make(chan mailJob, 1024), closed: make(chan struct{}), auths: map[int64]*writ.Authority{}}
+		mailq: make(chan mailJob, 1024), closed: make(chan struct{}), auths: map[int64]*writ.Authority{}, published: map[int64]bool{}}
 	s.idx.Store(newIndex())
 	s.hooks = newWebhooks(s, cfg.Webhook)
 	if cfg.Mail != nil {

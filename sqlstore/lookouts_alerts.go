@@ -70,9 +70,22 @@ func (db *DB) InsertAlerts(ctx context.Context, as []*writ.Alert) error {
 	})
 }
 
-// ListAlerts returns the alerts f selects, in id order.
+// MarkAlertsAudited marks alerts whose audit entries are durable: only
+// those are listed.
+func (db *DB) MarkAlertsAudited(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	w, args := inList("id", ids)
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, db.q(`UPDATE lookout_alerts SET audited = TRUE WHERE `+w), args...)
+		return err
+	})
+}
+
+// ListAlerts returns the audited alerts f selects, in id order.
 func (db *DB) ListAlerts(ctx context.Context, f writ.AlertFilter) ([]*writ.Alert, error) {
-	where, args := []string{"id > ?"}, []any{f.AfterID}
+	where, args := []string{"id > ?", "audited"}, []any{f.AfterID}
 	if f.CaseIDs != nil {
 		w, a := inList("case_id", f.CaseIDs)
 		where, args = append(where, w), append(args, a...)

@@ -101,6 +101,12 @@ func testLookouts(t *testing.T, f *fixture) {
 		if again[0].ID != 0 || again[1].ID == 0 {
 			t.Errorf("InsertAlerts(repeat, new) set ids %d, %d; want 0 and new", again[0].ID, again[1].ID)
 		}
+		if unlisted, err := db.ListAlerts(ctx, writ.AlertFilter{}); err != nil || len(unlisted) != 0 {
+			t.Errorf("ListAlerts() before the alerts are audited = %d, %v; want none", len(unlisted), err)
+		}
+		if err := db.MarkAlertsAudited(ctx, []int64{first[0].ID, first[1].ID, first[2].ID, again[1].ID}); err != nil {
+			t.Fatal(err)
+		}
 		all, err := db.ListAlerts(ctx, writ.AlertFilter{CaseIDs: []int64{f.c.ID}})
 		if err != nil || len(all) != 3 {
 			t.Fatalf("ListAlerts(case) = %d, %v; want 3", len(all), err)

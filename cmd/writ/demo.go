@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, e *env, data, addr string, fresh, setupOnly bo
 		return fmt.Errorf("listen on %s: %w; is another writ running? pick another --addr", addr, err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	lk, err := lookoutService(ctx, e, sys, logger)
+	lk, err := lookoutService(ctx, e, sys, logger, true)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,12 @@ Every committed batch is written to the audit log. Runs until Ctrl-C (or, with
 				fmt.Fprintf(e.stdout, "consuming %s from %s into dataset %s (%s)\n", cfg.Name(), cfg.URL, m.Dataset, m.Kind)
 				var total, stored, quarantined int64
 				start := time.Now()
-				err = feed.Run(ctx, cfg, sys.store, m, basis, func(c feed.Committed) {
+				target, stop, err := matchedStore(ctx, e, sys) // lookouts see every committed batch
+				if err != nil {
+					return err
+				}
+				defer stop()
+				err = feed.Run(ctx, cfg, target, m, basis, func(c feed.Committed) {
 					total += int64(c.Messages)
 					stored += int64(c.Stored)
 					quarantined += int64(c.Quarantined)

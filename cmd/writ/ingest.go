@@ -104,10 +104,15 @@ func (r *ingestRun) run(ctx context.Context, files []string) error {
 		tty := term.IsTerminal(int(f.Fd()))
 		r.opt.Progress = ingest.ProgressPrinter(r.e.stderr, tty, 10*time.Second)
 	}
+	target, stop, err := matchedStore(ctx, r.e, r.sys) // lookouts see every committed batch
+	if err != nil {
+		return err
+	}
+	defer stop()
 	var sums []*ingest.Summary
 	var errs []error
 	for _, path := range files {
-		s, err := ingest.File(ctx, r.sys.store, r.m, path, r.opt)
+		s, err := ingest.File(ctx, target, r.m, path, r.opt)
 		detail := summaryText(s)
 		if err != nil {
 			detail += "; stopped: " + errorText(err)

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/api"
+	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/lookout"
 )
 
@@ -215,7 +217,9 @@ func parseCircle(s string) (*writ.Circle, error) {
 // lookoutService starts the lookout service of a serving process: it
 // indexes the stored lookouts, and delivers alerts in app, by e-mail when
 // $WRIT_SMTP_ADDR (host:port) and $WRIT_SMTP_FROM are set, and by webhook.
-func lookoutService(ctx context.Context, e *env, sys *system, logger *slog.Logger) (*lookout.Service, error) {
+// With watch, it also polls for alerts other processes fire (a local
+// ingest or feed) and shows them to in-app subscribers, until ctx ends.
+func lookoutService(ctx context.Context, e *env, sys *system, logger *slog.Logger, watch bool) (*lookout.Service, error) {
 	cfg := lookout.Config{Store: sys.store, Gate: sys.gate, Audit: sys.log, Logger: logger,
 		// Tokens of area lookouts hold across restarts: keyed by the audit
 		// log's secret (authority -1 is never a real authority).
@@ -228,5 +232,22 @@ func lookoutService(ctx context.Context, e *env, sys *system, logger *slog.Logge
 		svc.Close()
 		return nil, fmt.Errorf("load lookouts: %w", err)
 	}
+	if watch {
+		go svc.Watch(ctx, time.Second)
+	}
 	return svc, nil
+}
+
+// matchedStore returns the store a local ingest or feed commits through:
+// the data directory's store with every committed batch matched against
+// the stored lookouts. Alerts fire from this process (stored, audited,
+// mailed and sent to webhooks); a server's in-app subscribers get them
+// from its poll of the alerts table.
+func matchedStore(ctx context.Context, e *env, sys *system) (ingest.Store, func(), error) {
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc, err := lookoutService(ctx, e, sys, logger, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc.Wrap(sys.store), svc.Close, nil
 }

@@ -52,7 +52,7 @@ TLS-terminating proxy (then pass --secure-cookies).`,
 
 func serve(ctx context.Context, e *env, sys *system, addr, cert, key string, secure bool, mappings string) error {
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	lk, err := lookoutService(ctx, e, sys, logger)
+	lk, err := lookoutService(ctx, e, sys, logger, true)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,9 @@ CREATE TABLE lookouts (
 CREATE INDEX lookouts_case ON lookouts (case_id, id);
 
 -- One alert per lookout and event: event_key is the event's data kind and
--- content hash, so a replayed batch or stream message fires once.
+-- content hash, so a replayed batch or stream message fires once. An alert
+-- is stored (to settle duplicates), then audited, then marked audited:
+-- only audited alerts are listed or delivered.
 CREATE TABLE lookout_alerts (
 	id           {{ID}},
 	lookout_id   BIGINT NOT NULL REFERENCES lookouts(id),
@@ -37,6 +39,7 @@ CREATE TABLE lookout_alerts (
 	detail       TEXT NOT NULL,
 	retro        BOOLEAN NOT NULL,
 	suppressed   BOOLEAN NOT NULL,
+	audited      BOOLEAN NOT NULL DEFAULT FALSE,
 	created_at   BIGINT NOT NULL,
 	UNIQUE (lookout_id, event_key)
 );
