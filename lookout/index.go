@@ -266,16 +266,17 @@ func (m *matcher) plate(x *Index, r *writ.PlateRead, now time.Time, out []candid
 }
 
 // enter fires e when who was not inside its area at its previous event.
+// shown is what the alert names: the identifier, or (area lookouts without
+// selectors) its pseudonym.
 func (m *matcher) enter(e *entry, who, shown string, k writ.SelectorKind, dk writ.DataKind, key string, at time.Time, pt writ.Point, out []candidate) []candidate {
 	if m.inside[who][e.l.ID] {
 		return out
 	}
 	a := newAlert(e, dk, key, at, writ.Selector{Kind: k, Value: shown})
-	if shown != who && shown != strings.TrimPrefix(who, "plate:") {
+	a.Detail = map[string]string{}
+	if len(e.l.Selectors) == 0 {
 		a.Selector = writ.Selector{} // a pseudonym is not a selector
-		a.Detail = map[string]string{"token": shown}
-	} else {
-		a.Detail = map[string]string{}
+		a.Detail["token"] = shown
 	}
 	for kk, v := range pointDetail(at, pt) {
 		a.Detail[kk] = v
