@@ -249,9 +249,9 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 			return writ.BatchResult{}, writ.Errorf(writ.EInvalid, "%s row %d has no content hash", rs.table, i)
 		}
 	}
-	res, err := db.commit(ctx, b, rs, nil)
+	res, devBlocks, err := db.commit(ctx, b, rs, nil)
 	if err == nil && res.Committed && b.Kind == writ.DataPings {
-		db.noteCompaction(ctx, b.Pings)
+		db.noteCompaction(ctx, b.Pings, devBlocks)
 	}
 	return res, err
 }
@@ -259,8 +259,10 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 // commit runs a checked batch. own, when set, lists the rows to write with
 // the provenance they carry (the Insert methods); otherwise every row is
 // written with the batch's provenance.
-func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (writ.BatchResult, error) {
+// For pings it also returns the device-day blocks it wrote.
+func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (writ.BatchResult, int, error) {
 	var res writ.BatchResult
+	var devBlocks int
 	err := db.batchTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		res = writ.BatchResult{}
 		keep, quar := own, b.Quarantine
@@ -323,7 +325,7 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 		}
 		switch {
 		case b.Kind == writ.DataPings:
-			err = db.writePings(ctx, conn, tx, pingWrite{batch: res.ID, rows: b.Pings, keep: keep, own: own != nil})
+			devBlocks, err = db.writePings(ctx, conn, tx, pingWrite{batch: res.ID, rows: b.Pings, keep: keep, own: own != nil})
 		case own == nil && db.dialect.CopyFrom != nil:
 			err = db.copyRows(ctx, conn, rs, keep, []any{b.Dataset, b.Source, strconv.FormatInt(res.ID, 10), b.BasisKind, b.BasisID})
 		case own != nil:
@@ -360,9 +362,9 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 		return nil
 	})
 	if err != nil {
-		return writ.BatchResult{}, err
+		return writ.BatchResult{}, 0, err
 	}
-	return res, nil
+	return res, devBlocks, nil
 }
 
 // batchTx runs fn in a write transaction on one connection, so that fn can
@@ -596,7 +598,7 @@ func (db *DB) insertOwn(ctx context.Context, kind writ.DataKind, b *writ.Batch) 
 	b.Size = rs.n
 	b.Dataset, b.Source, b.BasisKind, b.BasisID = first.Dataset, "insert", first.BasisKind, first.BasisID
 	b.Read = int64(rs.n)
-	res, err := db.commit(ctx, b, rs, own)
+	res, _, err := db.commit(ctx, b, rs, own)
 	return res.Stored, err
 }
 

@@ -94,10 +94,11 @@ type pingWrite struct {
 // writePings writes the kept pings of a batch as blocks, in the batch's
 // transaction. A file or stream batch whose offsets are distinct and whose
 // values blocks hold exactly keeps only the blocks and a ping_batches row;
-// any other batch also keeps each row, exactly, in ping_rows.
-func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w pingWrite) error {
+// any other batch also keeps each row, exactly, in ping_rows. It returns
+// the device-day blocks it wrote.
+func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w pingWrite) (int, error) {
 	if len(w.keep) == 0 {
-		return nil
+		return 0, nil
 	}
 	own := w.own
 	var base int64
@@ -128,7 +129,7 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	if own {
 		base = 0
 		if len(w.keep) >= 1<<32 {
-			return writ.Errorf(writ.EInvalid, "a batch holds at most %d pings", int64(1)<<32-1)
+			return 0, writ.Errorf(writ.EInvalid, "a batch holds at most %d pings", int64(1)<<32-1)
 		}
 	}
 	var rowsHash []byte
@@ -142,7 +143,7 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	}
 	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_batches (batch, base, own, rows_hash) VALUES (?, ?, ?, ?)`),
 		w.batch, base, own, rowsHash); err != nil {
-		return fmt.Errorf("insert ping_batches: %w", err)
+		return 0, fmt.Errorf("insert ping_batches: %w", err)
 	}
 
 	devs := map[string]int64{}
@@ -192,15 +193,15 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	cellRows := blocks(keys, idx, starts, func(k gkey, _ *blockPing) blockRow { return blockRow{k1: k.a, k2: k.b} })
 
 	if err := db.insertBlocks(ctx, conn, tx, "ping_device_blocks", []string{"device", "day"}, w.batch, devRows, enc, true); err != nil {
-		return err
+		return 0, err
 	}
 	if err := db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, w.batch, cellRows, enc, false); err != nil {
-		return err
+		return 0, err
 	}
 	if own {
-		return db.insertPingRows(ctx, conn, tx, w)
+		return len(devRows), db.insertPingRows(ctx, conn, tx, w)
 	}
-	return nil
+	return len(devRows), nil
 }
 
 // gkey is a block key: (device ordinal, day) or (hour, cell).

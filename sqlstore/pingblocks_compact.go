@@ -72,12 +72,15 @@ type compaction struct {
 	lo, hi  int64 // unix µs
 }
 
-// noteCompaction records a committed batch of pings and, every
-// compactEvery batches, compacts the period they covered. A failed
-// compaction is logged: the batch is committed, and its blocks are read
-// correctly unmerged.
-func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping) {
-	if len(rows) == 0 {
+// noteCompaction records a committed batch of pings that wrote devBlocks
+// device-day blocks and, every compactEvery batches whose device-day blocks
+// average fewer than compactBelow pings (a feed's, a time-ordered file's),
+// compacts the period they covered. Batches of bigger blocks (the world's
+// files, device-ordered exports) are not counted: merging their blocks
+// would cost more CPU and space than it saves. A failed compaction is
+// logged: the batch is committed, and its blocks read correctly unmerged.
+func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks int) {
+	if len(rows) == 0 || devBlocks == 0 || len(rows) >= compactBelow*devBlocks {
 		return
 	}
 	c := &db.compact

@@ -78,6 +78,6 @@ func (db *DB) convertLegacyChunk(ctx context.Context, c int64) error {
 	for i := range own {
 		own[i] = i
 	}
-	_, err = db.commit(ctx, b, rs, own)
+	_, _, err = db.commit(ctx, b, rs, own)
 	return err
 }
