@@ -138,8 +138,8 @@ var pingTables = []struct {
 	cols  []string
 }{
 	{"ping_batches", []string{"batch", "base", "own", "rows_hash"}},
-	{"ping_cell_blocks", []string{"hour", "cell", "batch", "part", "n", "block"}},
-	{"ping_device_blocks", []string{"device", "day", "batch", "part", "n", "block"}},
+	{"ping_cell_blocks", []string{"hour", "cell", "batch", "part", "last", "n", "block"}},
+	{"ping_device_blocks", []string{"device", "day", "batch", "part", "last", "n", "block"}},
 }
 
 type storedRows = [][]any
