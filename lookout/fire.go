@@ -199,13 +199,15 @@ func (s *Service) deliver(ctx context.Context, fresh []candidate) error {
 			firstErr = errs[i]
 		}
 	}
-	if err := s.store.MarkAlertsAudited(ctx, done); err != nil {
-		return fmt.Errorf("mark alerts audited: %w", err)
-	}
+	// The audit entries are durable: deliver, then mark the alerts listable
+	// (the mark is off the latency path; nothing is delivered unaudited).
 	for i, c := range fresh {
 		if errs[i] == nil && !c.a.Suppressed {
 			s.send(c.e.l, c.a)
 		}
+	}
+	if err := s.store.MarkAlertsAudited(ctx, done); err != nil {
+		return fmt.Errorf("mark alerts audited: %w", err)
 	}
 	return firstErr
 }
