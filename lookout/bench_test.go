@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,11 @@ import (
 	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/lookout"
 )
+
+// benchLookouts sizes the ingest benchmarks: storing the lookouts is most of
+// a one-iteration run, so CI (-benchtime 1x) uses a small number, and the
+// figures in docs/lookouts.md come from -args -lookouts 10000.
+var benchLookouts = flag.Int("lookouts", 1000, "active lookouts in the ingest benchmarks")
 
 // timed records when each batch's commit returned, before the lookout
 // service sees it: the start of an alert's latency.
@@ -95,7 +101,7 @@ func opBatches(f *fixture, op int, watched map[writ.SelectorKind][]string) []*wr
 }
 
 // BenchmarkIngestLookouts commits batches of 10,000 events into SQLite
-// through the lookout service with 10,000 active lookouts, while an in-app
+// through the lookout service with -lookouts active lookouts, while an in-app
 // subscriber listens over HTTP (SSE). It reports the events/s the ingest
 // and match path sustains and the alert latency from the batch's commit to
 // the alert's arrival at the subscriber.
@@ -118,7 +124,7 @@ func (d discard) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResu
 }
 
 func benchIngest(b *testing.B, async, discardEvents bool) {
-	f, watched := benchSetup(b, 10_000, async)
+	f, watched := benchSetup(b, *benchLookouts, async)
 	var inner ingest.Store = f.db
 	if discardEvents {
 		inner = discard{f.db}
@@ -200,6 +206,7 @@ func benchIngest(b *testing.B, async, discardEvents bool) {
 	events := float64(b.N) * 10_000
 	b.ReportMetric(events/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(len(as))/float64(b.N), "alerts/op")
+	b.ReportMetric(float64(f.svc.Index().Len()), "lookouts")
 	if len(lat) > 0 {
 		q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 		b.ReportMetric(q(0.5), "p50-ms")
@@ -212,7 +219,7 @@ func benchIngest(b *testing.B, async, discardEvents bool) {
 // service: the store's own rate, for comparison.
 func BenchmarkIngestNoLookouts(b *testing.B) {
 	f := newFixture(b, lookout.Config{})
-	_, watched := lookout.SynthLookouts(10_000, f.c.ID, 0, 1)
+	_, watched := lookout.SynthLookouts(*benchLookouts, f.c.ID, 0, 1)
 	ops := make([][]*writ.Batch, b.N)
 	for i := range ops {
 		ops[i] = opBatches(f, i, watched)
