@@ -17,6 +17,7 @@ import (
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/lookout"
+	"github.com/writhq/writ/postgres"
 )
 
 // benchLookouts sizes the ingest benchmarks: storing the lookouts is most of
@@ -44,8 +45,7 @@ func (t *timed) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResul
 // benchSetup stores n synthetic lookouts under four approved authorities
 // (one per category, naming every watched selector; the location one also
 // covers the whole area) in a SQLite store with a real audit log.
-func benchSetup(b *testing.B, n int, async bool) (*fixture, map[writ.SelectorKind][]string) {
-	f := newFixture(b, lookout.Config{Async: async})
+func benchSetup(b *testing.B, f *fixture, n int) (*fixture, map[writ.SelectorKind][]string) {
 	s := &writ.Subject{CaseID: f.c.ID, Name: "Subject", CreatedBy: f.lead.ID}
 	if err := f.db.CreateSubject(f.ctx, s); err != nil {
 		b.Fatal(err)
@@ -110,9 +110,14 @@ func opBatches(f *fixture, op int, watched map[writ.SelectorKind][]string) []*wr
 // rows (alerts are still stored, audited and streamed): the rate of the
 // match-and-fire path itself, when the event store is not what limits.
 func BenchmarkIngestLookouts(b *testing.B) {
-	b.Run("sync", func(b *testing.B) { benchIngest(b, false, false) })
-	b.Run("async", func(b *testing.B) { benchIngest(b, true, false) })
-	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, false, true) })
+	sqliteFixture := func(b *testing.B, async bool) *fixture { return newFixture(b, lookout.Config{Async: async}) }
+	pgFixture := func(b *testing.B, async bool) *fixture {
+		return newFixtureOn(b, postgres.OpenTest(b), lookout.Config{Async: async}) // skips without WRIT_TEST_POSTGRES
+	}
+	b.Run("sync", func(b *testing.B) { benchIngest(b, sqliteFixture, false, false) })
+	b.Run("async", func(b *testing.B) { benchIngest(b, sqliteFixture, true, false) })
+	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, sqliteFixture, false, true) })
+	b.Run("postgres-sync", func(b *testing.B) { benchIngest(b, pgFixture, false, false) })
 }
 
 // discard commits a batch as if its rows were stored, without them.
@@ -123,8 +128,8 @@ func (d discard) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResu
 	return writ.BatchResult{ID: 1, Committed: true, Stored: n}, nil
 }
 
-func benchIngest(b *testing.B, async, discardEvents bool) {
-	f, watched := benchSetup(b, *benchLookouts, async)
+func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, async, discardEvents bool) {
+	f, watched := benchSetup(b, open(b, async), *benchLookouts)
 	var inner ingest.Store = f.db
 	if discardEvents {
 		inner = discard{f.db}

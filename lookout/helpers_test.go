@@ -40,12 +40,18 @@ var t0 = writ.Now().Add(-time.Hour)
 
 func newFixture(t testing.TB, cfg lookout.Config) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "writ.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "writ.db"))
 	if err != nil {
 		t.Fatalf("sqlite.Open() = %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newFixtureOn(t, db, cfg)
+}
+
+// newFixtureOn builds the fixture on an open, empty store.
+func newFixtureOn(t testing.TB, db *sqlstore.DB, cfg lookout.Config) *fixture {
+	t.Helper()
+	ctx := context.Background()
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := audit.Init(keys, "writ-test"); err != nil {
 		t.Fatalf("audit.Init() = %v", err)
