@@ -82,16 +82,25 @@ func benchSetup(b *testing.B, f *fixture, n int) (*fixture, map[writ.SelectorKin
 	return f, watched
 }
 
-// opBatches is one op's events: 5,000 pings, 3,000 contacts and 2,000
-// plate reads, 0.1% about watched selectors.
-func opBatches(f *fixture, op int, watched map[writ.SelectorKind][]string) []*writ.Batch {
+// mix is one op's events: batches of n events of a kind, 10,000 in all.
+type mix []struct {
+	kind writ.DataKind
+	n    int
+}
+
+var (
+	// mixed is 5,000 pings, 3,000 contacts and 2,000 plate reads.
+	mixed = mix{{writ.DataPings, 5000}, {writ.DataContacts, 3000}, {writ.DataPlateReads, 2000}}
+	// pingsOnly is two batches of 5,000 pings, the bulk of live data.
+	pingsOnly = mix{{writ.DataPings, 5000}, {writ.DataPings, 5000}}
+)
+
+// opBatches is one op's batches, 0.1% of the events about watched selectors.
+func opBatches(f *fixture, op int, m mix, watched map[writ.SelectorKind][]string) []*writ.Batch {
 	at := writ.Now().Add(-30 * time.Minute)
 	var out []*writ.Batch
-	for i, k := range []struct {
-		kind writ.DataKind
-		n    int
-	}{{writ.DataPings, 5000}, {writ.DataContacts, 3000}, {writ.DataPlateReads, 2000}} {
-		tag := fmt.Sprintf("op%d%c", op, "pcr"[i])
+	for i, k := range m {
+		tag := fmt.Sprintf("op%dk%d", op, i)
 		b := lookout.SynthBatch(k.kind, k.n, tag, at, 0.001, watched, uint64(op*10+i))
 		b.BatchInfo = writ.BatchInfo{SourceKey: "sha256:" + tag, Number: 0, Size: k.n, Dataset: "carrier", Source: tag,
 			Kind: k.kind, BasisKind: "agreement", BasisID: f.agreement.ID}
@@ -114,10 +123,11 @@ func BenchmarkIngestLookouts(b *testing.B) {
 	pgFixture := func(b *testing.B, async bool) *fixture {
 		return newFixtureOn(b, postgres.OpenTest(b), lookout.Config{Async: async}) // skips without WRIT_TEST_POSTGRES
 	}
-	b.Run("sync", func(b *testing.B) { benchIngest(b, sqliteFixture, false, false) })
-	b.Run("async", func(b *testing.B) { benchIngest(b, sqliteFixture, true, false) })
-	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, sqliteFixture, false, true) })
-	b.Run("postgres-sync", func(b *testing.B) { benchIngest(b, pgFixture, false, false) })
+	b.Run("sync", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, false, false) })
+	b.Run("sync-pings", func(b *testing.B) { benchIngest(b, sqliteFixture, pingsOnly, false, false) })
+	b.Run("async", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, true, false) })
+	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, false, true) })
+	b.Run("postgres-sync", func(b *testing.B) { benchIngest(b, pgFixture, mixed, false, false) })
 }
 
 // discard commits a batch as if its rows were stored, without them.
@@ -128,7 +138,7 @@ func (d discard) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResu
 	return writ.BatchResult{ID: 1, Committed: true, Stored: n}, nil
 }
 
-func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, async, discardEvents bool) {
+func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, async, discardEvents bool) {
 	f, watched := benchSetup(b, open(b, async), *benchLookouts)
 	var inner ingest.Store = f.db
 	if discardEvents {
@@ -169,7 +179,7 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, async, disc
 	}
 	ops := make([][]*writ.Batch, b.N)
 	for i := range ops {
-		ops[i] = opBatches(f, i, watched)
+		ops[i] = opBatches(f, i, m, watched)
 	}
 	b.ResetTimer()
 	for i := range b.N {
@@ -223,11 +233,16 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, async, disc
 // BenchmarkIngestNoLookouts is the same ingest without the lookout
 // service: the store's own rate, for comparison.
 func BenchmarkIngestNoLookouts(b *testing.B) {
+	b.Run("mixed", func(b *testing.B) { benchNoLookouts(b, mixed) })
+	b.Run("pings", func(b *testing.B) { benchNoLookouts(b, pingsOnly) })
+}
+
+func benchNoLookouts(b *testing.B, m mix) {
 	f := newFixture(b, lookout.Config{})
 	_, watched := lookout.SynthLookouts(*benchLookouts, f.c.ID, 0, 1)
 	ops := make([][]*writ.Batch, b.N)
 	for i := range ops {
-		ops[i] = opBatches(f, i, watched)
+		ops[i] = opBatches(f, i, m, watched)
 	}
 	b.ResetTimer()
 	for i := range b.N {
