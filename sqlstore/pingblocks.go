@@ -134,7 +134,7 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	}
 	var rowsHash []byte
 	if !own {
-		var all []byte
+		all := make([]byte, 0, len(order)*(len(w.rows[order[0]].Prov.ContentHash)+1))
 		for _, i := range order {
 			all = append(append(all, w.rows[i].Prov.ContentHash...), '\n')
 		}
