@@ -71,7 +71,7 @@ type Service struct {
 	m         *matcher
 	rates     *limiter
 	pmu       sync.Mutex
-	published map[int64]bool // alerts this process published, until Watch passes them
+	published map[int64]bool // alert ids Watch must not publish (ours, or seen), pruned behind its window
 	watching  atomic.Bool
 	amu       sync.Mutex
 	auths     map[int64]*writ.Authority // stored authorities, for their fixed fields
