@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -280,6 +281,16 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, c *caller)
 	list, err := ls.ListAlerts(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	// Alerts hold case data: reading them again is recorded, with the count.
+	e := &writ.AuditEntry{Time: writ.Now(), ActorID: c.user.ID, Actor: c.user.Username, Action: "lookout.alerts",
+		Decision: writ.DecisionDone, Results: int64(len(list))}
+	if len(f.CaseIDs) == 1 {
+		e.CaseID = f.CaseIDs[0]
+	}
+	if _, err := s.audit.Record(context.WithoutCancel(r.Context()), e); err != nil {
+		s.log.ErrorContext(r.Context(), "audit append failed", "action", e.Action, "err", err)
+		return writ.Errorf(writ.EInternal, "audit log unavailable")
 	}
 	writeJSON(w, http.StatusOK, nonNil(list))
 	return nil
