@@ -29,13 +29,15 @@ func (s *Service) fire(ctx context.Context, cands []candidate) error {
 		}
 		sp.from, sp.to = minTime(sp.from, c.a.EventAt), maxTime(sp.to, c.a.EventAt)
 	}
-	byID := map[int64]*writ.Lookout{}
+	byID := map[int64]*entry{}
 	for _, c := range cands {
-		byID[c.e.l.ID] = c.e.l
+		byID[c.e.l.ID] = c.e
 	}
-	for id, l := range byID {
+	for id, e := range byID {
+		// The read asked of the gate is the events' span; it ends just after
+		// the last event, but never past the authority's window.
 		sp := spans[id]
-		err := s.allows(ctx, l, sp.from, sp.to.Add(time.Microsecond), now)
+		err := s.allows(ctx, e.l, sp.from, minTime(sp.to.Add(time.Microsecond), e.to), now)
 		if err != nil && writ.ErrorKind(err) != writ.EForbidden {
 			return err
 		}
