@@ -186,6 +186,12 @@ func TestStopsWithItsAuthority(t *testing.T) {
 		if n := len(f.alerts(t, l.ID)); n != 1 {
 			t.Errorf("events outside the authority's window: %d alerts, want still 1", n)
 		}
+		b = f.batch(writ.DataPings)
+		b.Pings = []writ.Ping{ping("dev-1", a.WindowEnd.Add(-time.Nanosecond), lat0, lon0)}
+		f.commit(t, b)
+		if n := len(f.alerts(t, l.ID)); n != 2 {
+			t.Errorf("an event just inside the window's end: %d alerts, want 2", n)
+		}
 	})
 }
 
