@@ -43,22 +43,11 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 		out, done, err = r.add(ctx, out, refs, limit, next)
 		return done, err
 	}
-	// One snapshot for the read's queries: CompactPings moves pings
-	// between blocks, and a read must see them before or after, not both
-	// or neither.
-	var opts *sql.TxOptions
-	if db.dialect.Name == "postgres" {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	tx, err := db.r.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, db.wrap(err)
-	}
-	defer tx.Rollback()
+	var err error
 	if len(values) > 0 {
-		err = db.deviceBlocks(ctx, tx, values, fromUs, toUs, minBatch, emit)
+		err = db.deviceBlocks(ctx, values, fromUs, toUs, minBatch, emit)
 	} else {
-		err = db.cellBlocks(ctx, tx, area, fromUs, toUs, minBatch, emit)
+		err = db.cellBlocks(ctx, area, fromUs, toUs, minBatch, emit)
 	}
 	if err != nil {
 		return nil, db.wrap(err)
@@ -81,13 +70,13 @@ type blockRef struct {
 	block []byte
 }
 
-func (db *DB) deviceBlocks(ctx context.Context, tx *sql.Tx, devices []string, fromUs, toUs, minBatch int64, emit emitFunc) error {
+func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, minBatch int64, emit emitFunc) error {
 	args := make([]any, 0, len(devices)+2)
 	for _, d := range devices {
 		args = append(args, d)
 	}
 	args = append(args, floorDiv(fromUs, usPerDay), floorDiv(toUs-1, usPerDay))
-	return db.scanRounds(ctx, tx, "ping_device_blocks", `device IN (`+strings.Repeat("?, ", len(devices)-1)+
+	return db.scanRounds(ctx, "ping_device_blocks", `device IN (`+strings.Repeat("?, ", len(devices)-1)+
 		`?) AND day >= ? AND day <= ?`, args, minBatch, emit)
 }
 
@@ -103,8 +92,8 @@ var oneShot = 2048
 // it reads them in one query; beyond that, in rounds of whole batches, in
 // batch order, until a page is full, so that a page of a large read holds
 // in memory only the blocks of the batches it needs.
-func (db *DB) scanRounds(ctx context.Context, tx *sql.Tx, table, cond string, args []any, minBatch int64, emit emitFunc) error {
-	rows, err := tx.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`),
+func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err
@@ -127,6 +116,18 @@ func (db *DB) scanRounds(ctx context.Context, tx *sql.Tx, table, cond string, ar
 		return err
 	}
 	refs = nil
+	// The rounds run in one snapshot: CompactPings moves pings between
+	// blocks, and a read must see them before or after, not both or
+	// neither. (One statement is a snapshot by itself.)
+	var opts *sql.TxOptions
+	if db.dialect.Name == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
 	rows, err = tx.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND last >= ? ORDER BY batch`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {
@@ -171,7 +172,7 @@ const maxCoverDeg2 = 4
 // are read in one scan of the hours.
 const pointLookups = 64
 
-func (db *DB) cellBlocks(ctx context.Context, tx *sql.Tx, area writ.Polygon, fromUs, toUs, minBatch int64, emit emitFunc) error {
+func (db *DB) cellBlocks(ctx context.Context, area writ.Polygon, fromUs, toUs, minBatch int64, emit emitFunc) error {
 	h0, h1 := floorDiv(fromUs, usPerHour), floorDiv(toUs-1, usPerHour)
 	lo, hi := area.Bounds()
 	// A hair wider than the box, so that a point on its edge cannot fall
@@ -180,46 +181,35 @@ func (db *DB) cellBlocks(ctx context.Context, tx *sql.Tx, area writ.Polygon, fro
 	box := pingblock.Box{MinLat: max(lo.Lat-eps, -90), MinLon: max(lo.Lon-eps, -180),
 		MaxLat: min(hi.Lat+eps, 90), MaxLon: min(hi.Lon+eps, 180)}
 	if (box.MaxLat-box.MinLat)*(box.MaxLon-box.MinLon) > maxCoverDeg2 {
-		return db.scanRounds(ctx, tx, "ping_cell_blocks", `hour >= ? AND hour <= ?`, []any{h0, h1}, minBatch, emit)
+		return db.scanRounds(ctx, "ping_cell_blocks", `hour >= ? AND hour <= ?`, []any{h0, h1}, minBatch, emit)
 	}
 	ranges := pingblock.Ranges(pingblock.CoverBox(box))
 	if len(ranges) == 0 {
 		return nil
 	}
-	if (h1-h0+1)*int64(len(ranges)) > pointLookups {
-		if len(ranges) > 500 {
-			ranges = [][2]uint64{{ranges[0][0], ranges[len(ranges)-1][1]}}
-		}
-		ors := make([]string, len(ranges))
-		args := []any{h0, h1}
-		for i, rg := range ranges {
-			ors[i] = "cell BETWEEN ? AND ?"
-			args = append(args, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
-		}
-		return db.scanRounds(ctx, tx, "ping_cell_blocks", `hour >= ? AND hour <= ? AND (`+strings.Join(ors, " OR ")+`)`, args, minBatch, emit)
-	}
-	// A small area over a few hours: one seek per (hour, range), all of
-	// whose blocks are read at once.
-	var refs []blockRef
-	prepared, err := db.pings.prepare(db)
-	if err != nil {
-		return err
-	}
-	stmt := tx.StmtContext(ctx, prepared)
-	defer stmt.Close()
-	for h := h0; h <= h1; h++ {
-		for _, rg := range ranges {
-			rows, err := stmt.QueryContext(ctx, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift), minBatch)
-			if err != nil {
-				return err
-			}
-			if refs, err = scanRefs(refs, rows); err != nil {
-				return err
+	if (h1-h0+1)*int64(len(ranges)) <= pointLookups {
+		// A small area over a few hours: one seek per (hour, range), in
+		// one statement.
+		var ors []string
+		var args []any
+		for h := h0; h <= h1; h++ {
+			for _, rg := range ranges {
+				ors = append(ors, "(hour = ? AND cell BETWEEN ? AND ?)")
+				args = append(args, h, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
 			}
 		}
+		return db.scanRounds(ctx, "ping_cell_blocks", "("+strings.Join(ors, " OR ")+")", args, minBatch, emit)
 	}
-	_, err = emit(refs, math.MaxInt64)
-	return err
+	if len(ranges) > 500 {
+		ranges = [][2]uint64{{ranges[0][0], ranges[len(ranges)-1][1]}}
+	}
+	ors := make([]string, len(ranges))
+	args := []any{h0, h1}
+	for i, rg := range ranges {
+		ors[i] = "cell BETWEEN ? AND ?"
+		args = append(args, int64(rg[0]>>cellShift), int64(rg[1]>>cellShift))
+	}
+	return db.scanRounds(ctx, "ping_cell_blocks", `hour >= ? AND hour <= ? AND (`+strings.Join(ors, " OR ")+`)`, args, minBatch, emit)
 }
 
 func (db *DB) blockRefs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]blockRef, error) {
@@ -440,12 +430,11 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 	return out, nil
 }
 
-// pingStmts are prepared once per DB: an area search runs them for every
-// cell range and every batch it meets.
+// pingStmts holds what ping reads keep per DB.
 type pingStmts struct {
-	once        sync.Once
-	cell, batch *sql.Stmt
-	err         error
+	once  sync.Once
+	batch *sql.Stmt // a batch's provenance
+	err   error
 	// batches caches *pingBatchInfo by batch id: a committed batch's
 	// provenance never changes, and only committed batches are read. (A
 	// purge that deletes batches must clear it: SQLite may reuse the
@@ -455,22 +444,15 @@ type pingStmts struct {
 
 func (p *pingStmts) prepare(db *DB) (*sql.Stmt, error) {
 	p.once.Do(func() {
-		ctx := context.Background()
-		p.cell, p.err = db.r.PrepareContext(ctx, db.q(`SELECT batch, part, block FROM ping_cell_blocks
-			WHERE hour = ? AND cell >= ? AND cell <= ? AND last >= ?`))
-		if p.err == nil {
-			p.batch, p.err = db.r.PrepareContext(ctx, db.q(`SELECT b.dataset, b.source, b.basis_kind, b.basis_id,
-				p.base, p.own, p.rows_hash FROM ping_batches p JOIN ingest_batches b ON b.id = p.batch WHERE p.batch = ?`))
-		}
+		p.batch, p.err = db.r.PrepareContext(context.Background(), db.q(`SELECT b.dataset, b.source, b.basis_kind, b.basis_id,
+			p.base, p.own, p.rows_hash FROM ping_batches p JOIN ingest_batches b ON b.id = p.batch WHERE p.batch = ?`))
 	})
-	return p.cell, p.err
+	return p.batch, p.err
 }
 
 func (p *pingStmts) close() {
-	for _, s := range []*sql.Stmt{p.cell, p.batch} {
-		if s != nil {
-			s.Close()
-		}
+	if p.batch != nil {
+		p.batch.Close()
 	}
 }
 
