@@ -128,6 +128,7 @@ func BenchmarkIngestLookouts(b *testing.B) {
 	b.Run("async", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, true, false) })
 	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, false, true) })
 	b.Run("postgres-sync", func(b *testing.B) { benchIngest(b, pgFixture, mixed, false, false) })
+	b.Run("postgres-async", func(b *testing.B) { benchIngest(b, pgFixture, mixed, true, false) })
 }
 
 // discard commits a batch as if its rows were stored, without them.
@@ -233,12 +234,14 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, asyn
 // BenchmarkIngestNoLookouts is the same ingest without the lookout
 // service: the store's own rate, for comparison.
 func BenchmarkIngestNoLookouts(b *testing.B) {
-	b.Run("mixed", func(b *testing.B) { benchNoLookouts(b, mixed) })
-	b.Run("pings", func(b *testing.B) { benchNoLookouts(b, pingsOnly) })
+	b.Run("mixed", func(b *testing.B) { benchNoLookouts(b, newFixture(b, lookout.Config{}), mixed) })
+	b.Run("pings", func(b *testing.B) { benchNoLookouts(b, newFixture(b, lookout.Config{}), pingsOnly) })
+	b.Run("postgres-mixed", func(b *testing.B) {
+		benchNoLookouts(b, newFixtureOn(b, postgres.OpenTest(b), lookout.Config{}), mixed) // skips without WRIT_TEST_POSTGRES
+	})
 }
 
-func benchNoLookouts(b *testing.B, m mix) {
-	f := newFixture(b, lookout.Config{})
+func benchNoLookouts(b *testing.B, f *fixture, m mix) {
 	_, watched := lookout.SynthLookouts(*benchLookouts, f.c.ID, 0, 1)
 	ops := make([][]*writ.Batch, b.N)
 	for i := range ops {
