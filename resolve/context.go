@@ -161,10 +161,19 @@ func (s *contextScorer) pairTerms(x, y int32) []contextTerm {
 			continue
 		}
 		w := s.md.Fields[i].Weight
+		top := slices.Max(w)
 		best, bestP := math.Inf(-1), 0.0
 		var t contextTerm
+		// sides run from surest to least sure, so once the best level is
+		// found no later record can be surer: stop there
 		for _, a := range s.sx {
+			if best == top && a.p*s.sy[0].p <= bestP {
+				break
+			}
 			for _, b := range s.sy {
+				if best == top && a.p*b.p <= bestP {
+					break
+				}
 				if a.z == b.z {
 					continue
 				}
