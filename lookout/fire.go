@@ -33,11 +33,23 @@ func (s *Service) fire(ctx context.Context, cands []candidate) error {
 	for _, c := range cands {
 		byID[c.e.l.ID] = c.e
 	}
+	// Lookouts of one user, case and authority share their facts.
+	type key struct{ user, kase, auth int64 }
+	facts := map[key]*scope.Facts{}
 	for id, e := range byID {
 		// The read asked of the gate is the events' span; it ends just after
 		// the last event, but never past the authority's window.
 		sp := spans[id]
-		err := s.allows(ctx, e.l, sp.from, minTime(sp.to.Add(time.Microsecond), e.to), now)
+		k := key{e.l.CreatedBy, e.l.CaseID, e.l.AuthorityID}
+		f, ok := facts[k]
+		if !ok {
+			var err error
+			if f, err = s.facts(ctx, e.l); err != nil {
+				return err
+			}
+			facts[k] = f
+		}
+		err := scope.Evaluate(f, requestOf(e.l, sp.from, minTime(sp.to.Add(time.Microsecond), e.to), "lookout.alert"), now)
 		if err != nil && writ.ErrorKind(err) != writ.EForbidden {
 			return err
 		}
