@@ -93,8 +93,11 @@ var oneShot = 2048
 // batch order, until a page is full, so that a page of a large read holds
 // in memory only the blocks of the batches it needs.
 func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`),
-		append(slices.Clip(args), minBatch)...)
+	stmt, err := db.pings.stmt(db, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`)
+	if err != nil {
+		return err
+	}
+	rows, err := stmt.QueryContext(ctx, append(slices.Clip(args), minBatch)...)
 	if err != nil {
 		return err
 	}
@@ -435,6 +438,11 @@ type pingStmts struct {
 	once  sync.Once
 	batch *sql.Stmt // a batch's provenance
 	err   error
+	// stmts caches prepared reads by their text, which depends only on
+	// the read's shape (how many devices, ranges, hours): parsing a read of
+	// 64 ORed seeks took SQLite longer than running it. At most maxStmts.
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
 	// batches caches *pingBatchInfo by batch id: a committed batch's
 	// provenance never changes, and only committed batches are read. (A
 	// purge that deletes batches must clear it: SQLite may reuse the
@@ -450,10 +458,45 @@ func (p *pingStmts) prepare(db *DB) (*sql.Stmt, error) {
 	return p.batch, p.err
 }
 
+// maxStmts bounds the prepared reads a DB keeps.
+const maxStmts = 256
+
+// stmt returns query prepared on the read pool, preparing it once.
+func (p *pingStmts) stmt(db *DB, query string) (*sql.Stmt, error) {
+	query = db.q(query)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.r.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	if p.stmts == nil {
+		p.stmts = map[string]*sql.Stmt{}
+	}
+	if len(p.stmts) >= maxStmts {
+		for k, old := range p.stmts { // evict one, any
+			old.Close()
+			delete(p.stmts, k)
+			break
+		}
+	}
+	p.stmts[query] = s
+	return s, nil
+}
+
 func (p *pingStmts) close() {
 	if p.batch != nil {
 		p.batch.Close()
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.stmts {
+		s.Close()
+	}
+	p.stmts = nil
 }
 
 // info loads a batch's provenance, once per DB.
