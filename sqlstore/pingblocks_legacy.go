@@ -40,7 +40,7 @@ func (db *DB) ConvertLegacyPings(ctx context.Context) error {
 			return fmt.Errorf("convert pings_v1 rows %d to %d: %w", c*legacyChunk, (c+1)*legacyChunk-1, err)
 		}
 	}
-	if _, err := db.w.ExecContext(ctx, `DROP TABLE pings_v1`); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DROP TABLE IF EXISTS pings_v1`); err != nil {
 		return fmt.Errorf("drop pings_v1: %w", err)
 	}
 	return nil
