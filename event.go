@@ -19,13 +19,16 @@ type Provenance struct {
 // Contact is one communication's metadata (who, whom, when, how long). There
 // is deliberately no field for content.
 type Contact struct {
-	ID          int64      `json:"id"`
-	Caller      string     `json:"caller"` // E.164
-	Callee      string     `json:"callee"` // E.164
-	StartedAt   time.Time  `json:"started_at"`
-	DurationSec int        `json:"duration_s"`
-	Type        string     `json:"type"` // call, sms, ...
-	Prov        Provenance `json:"provenance"`
+	ID          int64     `json:"id"`
+	Caller      string    `json:"caller"` // E.164
+	Callee      string    `json:"callee"` // E.164
+	StartedAt   time.Time `json:"started_at"`
+	DurationSec int       `json:"duration_s"`
+	Type        string    `json:"type"` // call, sms, ...
+	// CallerDevice is the IMEI of the handset the caller used, when the
+	// carrier's records give it ("" otherwise).
+	CallerDevice string     `json:"caller_device,omitempty"`
+	Prov         Provenance `json:"provenance"`
 }
 
 // Ping is one device location fix.

@@ -239,11 +239,12 @@ func (mp *Mapper) appendRow(b *writ.Batch, prov writ.Provenance) *RowError {
 		if !ok {
 			typ.s = "call"
 		}
+		dev, _ := mp.get("caller_device")
 		if dur.i < 0 || dur.i > 1<<31-1 {
 			return &RowError{Reason: ReasonBadNumber, Field: "duration_s", Detail: fmt.Sprintf("duration %d s is out of range", dur.i)}
 		}
 		b.Contacts = append(b.Contacts, writ.Contact{Caller: caller.s, Callee: callee.s, StartedAt: at.t,
-			DurationSec: int(dur.i), Type: typ.s, Prov: prov})
+			DurationSec: int(dur.i), Type: typ.s, CallerDevice: dev.s, Prov: prov})
 	case writ.DataPlateReads:
 		plate, _ := mp.get("plate")
 		cam, _ := mp.get("camera")

@@ -88,6 +88,7 @@ var targets = map[writ.DataKind]map[string]target{
 	writ.DataContacts: {
 		"caller": {vString, true, NormPhone}, "callee": {vString, true, NormPhone}, "started_at": {vTime, true, NormTime},
 		"duration_s": {vInt, false, NormInt}, "type": {vString, false, NormText},
+		"caller_device": {vString, false, NormID},
 	},
 	writ.DataPlateReads: {
 		"plate": {vString, true, NormPlate}, "camera": {vString, false, NormID}, "at": {vTime, true, NormTime},

@@ -64,6 +64,18 @@ func TestWorld(t *testing.T) {
 			t.Errorf("quarantined %s line %d field %q: %s: %s: %q", r.Source, r.Offset, r.Field, r.Reason, r.Detail, r.Raw)
 		}
 	}
+	// Calls carry the caller's handset, and each such handset is a device
+	// with pings: burner-switch analysis follows numbers to their handsets.
+	var withHandset, unknown int
+	if err := db.Reader().QueryRow(`SELECT
+		(SELECT count(*) FROM contacts WHERE caller_device <> ''),
+		(SELECT count(DISTINCT caller_device) FROM contacts WHERE caller_device <> ''
+			AND caller_device NOT IN (SELECT device FROM ping_device_blocks))`).Scan(&withHandset, &unknown); err != nil {
+		t.Fatal(err)
+	}
+	if withHandset == 0 || unknown != 0 {
+		t.Errorf("contacts with a caller handset: %d (want some); handsets without pings: %d (want 0)", withHandset, unknown)
+	}
 	// The protected attributes the world's mappings mark are kept as such.
 	for ds, want := range map[string][]string{"data_broker": {"ethnicity", "religion"}, "employer_filings": {"health"}} {
 		fields, err := db.DatasetFields(ctx, ds)

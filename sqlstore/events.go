@@ -80,7 +80,7 @@ type eventTable struct {
 
 var (
 	contactsTable = eventTable{name: "contacts", category: writ.CatComms,
-		cols:    `id, caller, callee, started_at, duration_s, type, ` + provCols,
+		cols:    `id, caller, callee, started_at, duration_s, type, caller_device, ` + provCols,
 		selCols: []string{"caller", "callee"}, timeCol: "started_at"}
 	plateReadsTable = eventTable{name: "plate_reads", category: writ.CatPlates,
 		cols:    `id, plate, camera, at, lat, lon, ` + provCols,
@@ -220,7 +220,7 @@ func (db *DB) Contacts(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([
 	return readEvents(ctx, db, g, contactsTable, q, func(s scanner) (writ.Contact, error) {
 		var r writ.Contact
 		var at int64
-		err := s.Scan(append([]any{&r.ID, &r.Caller, &r.Callee, &at, &r.DurationSec, &r.Type}, provDest(&r.Prov)...)...)
+		err := s.Scan(append([]any{&r.ID, &r.Caller, &r.Callee, &at, &r.DurationSec, &r.Type, &r.CallerDevice}, provDest(&r.Prov)...)...)
 		r.StartedAt = fromMicros(at)
 		return r, err
 	})

@@ -45,11 +45,11 @@ func rowsOf(b *writ.Batch) (rowSet, error) {
 	switch b.Kind {
 	case writ.DataContacts:
 		rows := b.Contacts
-		return rowSet{table: "contacts", cols: "caller, callee, started_at, duration_s, type", n: len(rows),
+		return rowSet{table: "contacts", cols: "caller, callee, started_at, duration_s, type, caller_device", n: len(rows),
 			prov: func(i int) *writ.Provenance { return &rows[i].Prov },
 			vals: func(dst []any, i int) []any {
 				r := &rows[i]
-				return append(dst, r.Caller, r.Callee, micros(r.StartedAt), r.DurationSec, r.Type)
+				return append(dst, r.Caller, r.Callee, micros(r.StartedAt), r.DurationSec, r.Type, r.CallerDevice)
 			},
 			check: func(i int) error {
 				if rows[i].Caller == "" || rows[i].Callee == "" {
