@@ -38,6 +38,10 @@ type commsView struct {
 	hubRule graph.HubRule
 	hubs    []bool
 	rows    int
+	// handsets are the IMEIs each number called from, as the contacts
+	// give them (caller_device); burner-switch analysis may read their
+	// pings under a location authority.
+	handsets map[string][]string
 }
 
 // CommsPair is what two parties' contacts add up to, seen from A.
@@ -169,9 +173,21 @@ type CommsSwitch struct {
 
 // CommsSwitches lists burner-switch candidates involving a target.
 type CommsSwitches struct {
-	Grant    GrantInfo     `json:"grant"`
-	Contacts int           `json:"contacts"`
-	Switches []CommsSwitch `json:"switches"`
+	Grant     GrantInfo        `json:"grant"`
+	Contacts  int              `json:"contacts"`
+	Switches  []CommsSwitch    `json:"switches"`
+	Locations *SwitchLocations `json:"locations,omitempty"`
+}
+
+// SwitchLocations says what location evidence a switch analysis used: the
+// handsets the contacts named, how many of them the location authority
+// names (and so were read), and their pings.
+type SwitchLocations struct {
+	AuthorityID int64      `json:"authority_id"`
+	Grant       *GrantInfo `json:"grant,omitempty"`
+	Handsets    int        `json:"handsets"`
+	Read        int        `json:"read"`
+	Pings       int        `json:"pings"`
 }
 
 func (s *Server) routeComms() {
@@ -198,7 +214,7 @@ var commsParams = map[string][]string{
 	"communities": {"resolution", "weighted", "seed_rng"},
 	"centrality":  {"top", "samples"},
 	"activity":    {"party"},
-	"switches":    {},
+	"switches":    {"location_authority"},
 	"export":      {"format", "communities"},
 }
 
@@ -283,9 +299,13 @@ func (s *Server) pseudonymKey(authority int64) ([]byte, error) {
 // granted numbers and their direct contacts.
 func (s *Server) commsGraph(ctx context.Context, g *writ.Grant, key []byte) (*commsView, error) {
 	b := graph.NewBuilder(0)
+	handsets := map[string][]string{}
 	rows, err := eachPage(ctx, g, s.store.Contacts, func(c writ.Contact) int64 { return c.ID }, func(page []writ.Contact) {
 		for _, c := range page {
 			b.Add(c.Caller, c.Callee, c.StartedAt.Unix(), int32(c.DurationSec))
+			if c.CallerDevice != "" && !slices.Contains(handsets[c.Caller], c.CallerDevice) {
+				handsets[c.Caller] = append(handsets[c.Caller], c.CallerDevice)
+			}
 		}
 	})
 	if err != nil {
@@ -312,7 +332,7 @@ func (s *Server) commsGraph(ctx context.Context, g *writ.Grant, key []byte) (*co
 			named[sel.Value] = true
 		}
 	}
-	v := &commsView{g: sub, events: events, tnames: tnames, rows: rows,
+	v := &commsView{g: sub, events: events, tnames: tnames, rows: rows, handsets: handsets,
 		reveal: make([]bool, sub.Len()), target: make([]bool, sub.Len())}
 	for u := range sub.Len() {
 		v.reveal[u] = named[sub.Name(uint32(u))]
@@ -597,9 +617,26 @@ func (s *Server) handleCommsActivity(w http.ResponseWriter, r *http.Request, c *
 
 func (s *Server) handleCommsSwitches(w http.ResponseWriter, r *http.Request, c *caller) error {
 	return s.commsJSON(w, r, c, "switches", func(p url.Values) (commsRun, error) {
+		var locAuthority int64
+		if a := p.Get("location_authority"); a != "" {
+			id, err := strconv.ParseInt(a, 10, 64)
+			if err != nil || id <= 0 {
+				return nil, writ.Errorf(writ.EInvalid, "location_authority must be an authority id")
+			}
+			locAuthority = id
+		}
 		return func(v *commsView, gi GrantInfo) (any, error) {
 			out := CommsSwitches{Grant: gi, Contacts: v.rows, Switches: []CommsSwitch{}}
-			for _, sw := range v.g.Switches(graph.SwitchOptions{}) {
+			var o graph.SwitchOptions
+			if locAuthority > 0 {
+				fixes, loc, err := s.handsetFixes(r, c, v, gi, locAuthority)
+				if err != nil {
+					return nil, err
+				}
+				out.Locations = loc
+				o.Fixes = func(u uint32) []graph.Fix { return fixes[v.g.Name(u)] }
+			}
+			for _, sw := range v.g.Switches(o) {
 				if !v.target[sw.Old] && !v.target[sw.New] {
 					continue
 				}
@@ -609,6 +646,84 @@ func (s *Server) handleCommsSwitches(w http.ResponseWriter, r *http.Request, c *
 			return out, nil
 		}, nil
 	})
+}
+
+// handsetFixes reads the pings of the handsets the contacts name (their
+// caller_device), under a location authority of the case, and returns each
+// number's fixes. Where a handset was is location data: only handsets that
+// authority names are read, in one gated and audited read inside its
+// window; when it names none, nothing is read and the analysis runs on
+// contacts alone.
+func (s *Server) handsetFixes(r *http.Request, c *caller, v *commsView, gi GrantInfo, authority int64) (map[string][]graph.Fix, *SwitchLocations, error) {
+	ctx := r.Context()
+	caseID, err := pathID(r, "id")
+	if err != nil {
+		return nil, nil, err
+	}
+	loc := &SwitchLocations{AuthorityID: authority}
+	seen := map[string]bool{}
+	for u := range v.g.Len() {
+		for _, d := range v.handsets[v.g.Name(uint32(u))] {
+			if !seen[d] {
+				seen[d] = true
+				loc.Handsets++
+			}
+		}
+	}
+	req := scope.Request{UserID: c.user.ID, CaseID: caseID, AuthorityID: authority, Category: writ.CatLocation,
+		From: gi.From, To: gi.To, Purpose: gi.Purpose, Action: "read.comms.switches.locations"}
+	// The authority is looked up only to pick the handsets it names and
+	// its window; whether it may be used at all is the gate's to decide.
+	if a, err := s.store.AuthorityByID(ctx, authority); err == nil && a.CaseID == caseID {
+		for _, sel := range a.Selectors {
+			if sel.Kind == writ.SelDevice && seen[sel.Value] {
+				req.Selectors = append(req.Selectors, sel)
+			}
+		}
+		if a.WindowStart.After(req.From) {
+			req.From = a.WindowStart
+		}
+		if a.WindowEnd.Before(req.To) {
+			req.To = a.WindowEnd
+		}
+	} else if err != nil && writ.ErrorKind(err) != writ.ENotFound {
+		return nil, nil, err
+	}
+	if len(req.Selectors) == 0 || !req.From.Before(req.To) {
+		// Nothing of this authority's reaches these handsets: put the
+		// request to the gate without reading, so that an authority of
+		// another case or kind is refused and recorded all the same.
+		req.Selectors = []writ.Selector{}
+		if err := s.precheck(ctx, c, req, ""); err != nil {
+			return nil, nil, err
+		}
+		if _, err := s.gate.Authorize(ctx, req); err != nil {
+			return nil, nil, err
+		}
+		return nil, loc, nil
+	}
+	if err := s.precheck(ctx, c, req, ""); err != nil {
+		return nil, nil, err
+	}
+	pings, grant, err := s.readPings(ctx, s.gate, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	gi2 := grantInfo(grant)
+	loc.Grant = &gi2
+	loc.Read = len(req.Selectors)
+	loc.Pings = len(pings)
+	byDevice := map[string][]graph.Fix{}
+	for _, p := range pings {
+		byDevice[p.Device] = append(byDevice[p.Device], graph.Fix{At: p.At.Unix(), Lat: p.Lat, Lon: p.Lon})
+	}
+	fixes := map[string][]graph.Fix{}
+	for name, devs := range v.handsets {
+		for _, d := range devs {
+			fixes[name] = append(fixes[name], byDevice[d]...)
+		}
+	}
+	return fixes, loc, nil
 }
 
 // commsExport is an export's bytes and content type.

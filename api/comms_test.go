@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -369,6 +370,83 @@ func TestCommsExportsWellFormed(t *testing.T) {
 		}
 		if edges != 6 {
 			t.Errorf("%s has %d edges, want 6", f, edges)
+		}
+	}
+}
+
+// TestCommsSwitchesWithHandsets: with location_authority, the switch
+// analysis reads the pings of the contacts' caller handsets that authority
+// names — and no others — in a second gated read, recorded with its count.
+func TestCommsSwitchesWithHandsets(t *testing.T) {
+	w := newCommsWorld(t)
+	e, tm := w.tm.e, w.tm
+	ctx := context.Background()
+	prov := func(i int) writ.Provenance {
+		return writ.Provenance{Dataset: "cdr", Source: "handsets.csv", Offset: int64(i + 1),
+			ContentHash: fmt.Sprintf("%064x", 5000+i), Batch: "b3", BasisKind: "authority", BasisID: w.auth.ID}
+	}
+	calls := []writ.Contact{
+		{Caller: phoneA.Value, Callee: common1, StartedAt: day(6), DurationSec: 20, Type: "call", CallerDevice: "imei-a"},
+		{Caller: common1, Callee: phoneB.Value, StartedAt: day(7), DurationSec: 20, Type: "call", CallerDevice: "imei-c"},
+	}
+	for i := range calls {
+		calls[i].Prov = prov(i)
+	}
+	if _, err := e.db.InsertContacts(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	tm.insertPings(walk("imei-a", day(6), 3, 50.85, 4.35)...)
+	tm.insertPings(walk("imei-c", day(7), 2, 50.85, 4.35)...)
+	tm.insertPings(ping("imei-a", day(12), 50.85, 4.35))      // outside the location authority's window (days 0-10)
+	tm.insertPings(walk("imei-z", day(6), 2, 50.85, 4.35)...) // named, but no handset of these contacts
+
+	named := tm.locAuthority(writ.KindCourtOrder, "LOC-HANDSETS", writ.CatLocation,
+		[]writ.Selector{{Kind: writ.SelDevice, Value: "imei-a"}, {Kind: writ.SelDevice, Value: "imei-c"}, {Kind: writ.SelDevice, Value: "imei-z"}}, nil)
+	other := tm.locAuthority(writ.KindCourtOrder, "LOC-OTHER", writ.CatLocation,
+		[]writ.Selector{{Kind: writ.SelDevice, Value: "imei-other"}}, nil)
+
+	run := func(authority int64) (int, []byte) {
+		return w.raw(tm.invC, "switches", w.q, url.Values{"location_authority": {fmt.Sprint(authority)}})
+	}
+	code, body := run(named.ID)
+	if code != http.StatusOK {
+		t.Fatalf("switches with handsets = %d %s", code, body)
+	}
+	w.noRawNumbers(t, "switches with handsets", body)
+	var sw CommsSwitches
+	if err := json.Unmarshal(body, &sw); err != nil {
+		t.Fatal(err)
+	}
+	if l := sw.Locations; l == nil || l.AuthorityID != named.ID || l.Handsets != 2 || l.Read != 2 || l.Pings != 5 || l.Grant == nil {
+		t.Errorf("locations = %+v, want 2 handsets, both read, 5 pings inside the window, with the grant", sw.Locations)
+	}
+	got := e.lastEntry("read.comms.switches.locations")
+	if got.Decision != writ.DecisionGranted || got.AuthorityID != named.ID || got.Results != 5 {
+		t.Errorf("location read's audit entry = %+v, want granted under %d with 5 rows", got, named.ID)
+	}
+
+	code, body = run(other.ID)
+	if code != http.StatusOK || json.Unmarshal(body, &sw) != nil || sw.Locations == nil || sw.Locations.Read != 0 || sw.Locations.Pings != 0 {
+		t.Errorf("switches under an authority naming none of the handsets = %d %s, want 200 with nothing read", code, body)
+	}
+
+	for _, tc := range []struct {
+		name string
+		id   int64
+		rule string
+	}{
+		{"a pen-register order", w.auth.ID, "category_covered"},
+		{"a geofence step-1 authority", tm.locAuthority(writ.KindGeofence1, "GF-1", writ.CatLocation, nil,
+			writ.Polygon{{Lat: 50.8, Lon: 4.3}, {Lat: 50.9, Lon: 4.3}, {Lat: 50.9, Lon: 4.4}}).ID, "geofence_step"},
+	} {
+		before := len(e.entries())
+		code, body := run(tc.id)
+		if code != http.StatusForbidden || errorBody(t, body).Rule != tc.rule {
+			t.Errorf("switches with %s as location authority = %d %s, want 403 %s", tc.name, code, body, tc.rule)
+		}
+		if got := e.lastEntry("read.comms.switches.locations"); got.Decision != writ.DecisionDenied || got.Rule != tc.rule ||
+			len(e.entries()) <= before {
+			t.Errorf("%s: audit entry = %+v, want denied by %s", tc.name, got, tc.rule)
 		}
 	}
 }

@@ -268,13 +268,29 @@ Finding who holds a number is a separate records read.`,
 					}
 					return nil
 				}),
-			leaf("switches", "burner-switch candidates among the targets", "", nil,
+			leaf("switches", "burner-switch candidates among the targets", " [--location-authority ID]",
+				func(fs *flag.FlagSet) func([]string, url.Values) error {
+					la := fs.Int64("location-authority", 0, "also weigh where the numbers' handsets were, read under this location authority")
+					return func(args []string, o url.Values) error {
+						if len(args) > 0 {
+							return usageErr("unexpected arguments %q", args)
+						}
+						if *la > 0 {
+							o.Set("location_authority", strconv.FormatInt(*la, 10))
+						}
+						return nil
+					}
+				},
 				func(ctx context.Context, c *clientCtx, id int64, q api.ReadQuery, o url.Values) error {
 					r, err := c.CommsSwitches(ctx, id, q, o)
 					if err != nil || c.json {
 						return orJSON(c.e, r, err)
 					}
 					commsLine(c, r.Grant, r.Contacts)
+					if l := r.Locations; l != nil {
+						fmt.Fprintf(c.e.stdout, "handsets: %d in the contacts, %d named by authority %d and read, %d pings\n",
+							l.Handsets, l.Read, l.AuthorityID, l.Pings)
+					}
 					table(c.e.stdout, "OLD\tNEW\tSCORE\tSHARED", func(w io.Writer) {
 						for _, x := range r.Switches {
 							fmt.Fprintf(w, "%s\t%s\t%.2f\t%d\n", x.Old, x.New, x.Score, x.Shared)

@@ -52,11 +52,19 @@ func TestCommsCommands(t *testing.T) {
 		}
 		check(strings.Join(r, " "), out)
 	}
-	code, out, _ := c.run("", append([]string{"comms", "summary"}, base...)...)
+	// The ring's handsets are named by the demo's location warrant: the
+	// switch analysis reads them, in a second audited read.
+	code, out, errs := c.run("", append([]string{"comms", "switches", "--location-authority", itoa(st.Auth["location"])}, base...)...)
+	handsets := regexp.MustCompile(`handsets: (\d+) in the contacts, (\d+) named by authority \d+ and read, (\d+) pings`).FindStringSubmatch(out)
+	if code != 0 || handsets == nil || handsets[2] == "0" || handsets[3] == "0" {
+		t.Errorf("comms switches --location-authority = exit %d, want handsets read and their pings:\n%s\n%s", code, out, errs)
+	}
+	check("switches --location-authority", out)
+	code, out, _ = c.run("", append([]string{"comms", "summary"}, base...)...)
 	if code != 0 || !strings.Contains(out, "ps-") || !strings.Contains(out, st.Phones[0]) && !strings.Contains(out, st.Phones[1]) {
 		t.Errorf("summary shows no pseudonym or no target:\n%s", out)
 	}
-	code, out, errs := c.run("", append([]string{"comms", "summary", "--json"}, base...)...)
+	code, out, errs = c.run("", append([]string{"comms", "summary", "--json"}, base...)...)
 	var sum api.CommsSummary
 	if code != 0 || json.Unmarshal([]byte(out), &sum) != nil || sum.Contacts == 0 || !slices.Equal(slices.Sorted(slices.Values(sum.Targets)), slices.Sorted(slices.Values(st.Phones))) {
 		t.Errorf("summary --json = exit %d, %d contacts, targets %v; want the order's phones %v (%s)", code, sum.Contacts, sum.Targets, st.Phones, errs)
