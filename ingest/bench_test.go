@@ -97,15 +97,16 @@ func writePingsFile(w *bufio.Writer, rows int) {
 }
 
 func writeContactsFile(w *bufio.Writer, rows int) {
-	w.WriteString("caller,callee,started_at,duration_s,type\n")
+	w.WriteString("caller,callee,started_at,duration_s,type,caller_imei\n")
 	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	for i := range rows {
 		kind, dur := "call", 30+i%600
 		if i%3 == 0 {
 			kind, dur = "sms", 0
 		}
-		fmt.Fprintf(w, "+3247%07d,+3247%07d,%s,%d,%s\n", (i*7919)%50000, (i*104729)%50000,
-			t0.Add(time.Duration(i)*2*time.Second).Format(time.RFC3339), dur, kind)
+		caller := (i * 7919) % 50000
+		fmt.Fprintf(w, "+3247%07d,+3247%07d,%s,%d,%s,3533201156%05d\n", caller, (i*104729)%50000,
+			t0.Add(time.Duration(i)*2*time.Second).Format(time.RFC3339), dur, kind, caller)
 	}
 }
 
