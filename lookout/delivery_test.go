@@ -185,7 +185,7 @@ func hookLookout(t *testing.T, f *fixture, url string) *writ.Lookout {
 
 func TestWebhookRetriesWithBackoff(t *testing.T) {
 	h := newHookServer(t, 500, 502)
-	f := newFixture(t, lookout.Config{Webhook: lookout.WebhookOptions{Attempts: 4, Backoff: 20 * time.Millisecond}})
+	f := newFixture(t, lookout.Config{Webhook: lookout.WebhookOptions{Attempts: 4, Backoff: 20 * time.Millisecond, AllowPrivate: true}})
 	l := hookLookout(t, f, h.URL)
 	if !strings.HasPrefix(l.WebhookSecret, "whsec_") {
 		t.Fatalf("Create() gave webhook secret %q, want a whsec_ secret", l.WebhookSecret)
@@ -228,7 +228,7 @@ func TestWebhookRetriesWithBackoff(t *testing.T) {
 func TestWebhookDeadLetter(t *testing.T) {
 	h := newHookServer(t)
 	h.fail.Store(true)
-	f := newFixture(t, lookout.Config{Webhook: lookout.WebhookOptions{Attempts: 3, Backoff: 5 * time.Millisecond}})
+	f := newFixture(t, lookout.Config{Webhook: lookout.WebhookOptions{Attempts: 3, Backoff: 5 * time.Millisecond, AllowPrivate: true}})
 	l := hookLookout(t, f, h.URL)
 	h.secret.Store(&l.WebhookSecret)
 	b := f.batch(writ.DataContacts)
@@ -316,5 +316,30 @@ func TestSSEDelivery(t *testing.T) {
 	case got := <-other:
 		t.Errorf("a subscriber of another case got alert %+v", got)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestWebhookRefusesPrivateAddresses: by default a webhook is never sent to
+// a loopback (or other non-public) address; the alert ends in the
+// dead-letter list with the reason, and the receiver sees nothing.
+func TestWebhookRefusesPrivateAddresses(t *testing.T) {
+	h := newHookServer(t)
+	f := newFixture(t, lookout.Config{Webhook: lookout.WebhookOptions{Attempts: 2, Backoff: 5 * time.Millisecond}})
+	l := hookLookout(t, f, h.URL)
+	h.secret.Store(&l.WebhookSecret)
+	b := f.batch(writ.DataContacts)
+	b.Contacts = []writ.Contact{contact(phoneA, phoneB, t0.Add(time.Minute))}
+	f.commit(t, b)
+	var dls []*writ.DeadLetter
+	waitFor(t, "a dead letter", func() bool {
+		var err error
+		dls, err = f.db.ListDeadLetters(f.ctx, []int64{f.c.ID})
+		return err == nil && len(dls) == 1
+	})
+	if !strings.Contains(dls[0].LastError, "not a public address") {
+		t.Errorf("dead letter = %+v, want the refusal of a non-public address", dls[0])
+	}
+	if tries, _ := h.counts(); tries != 0 {
+		t.Errorf("the loopback receiver got %d requests, want none", tries)
 	}
 }

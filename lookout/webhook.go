@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/writhq/writ"
@@ -19,10 +22,15 @@ import (
 
 // WebhookOptions tune webhook delivery.
 type WebhookOptions struct {
-	Client   *http.Client  // nil: a client with a 10 s timeout
-	Attempts int           // tries before the dead-letter list; default 6
-	Backoff  time.Duration // wait before the second try, doubled each time; default 1 s
-	MaxWait  time.Duration // longest wait between tries; default 5 min
+	Client *http.Client // nil: a client with a 10 s timeout that calls public addresses only
+	// AllowPrivate lets the default client call loopback, private,
+	// link-local and other non-public addresses. Off by default: whoever
+	// creates a lookout chooses its URL, and must not be able to make the
+	// server call services on its own network.
+	AllowPrivate bool
+	Attempts     int           // tries before the dead-letter list; default 6
+	Backoff      time.Duration // wait before the second try, doubled each time; default 1 s
+	MaxWait      time.Duration // longest wait between tries; default 5 min
 }
 
 // Signature headers: the body is signed with HMAC-SHA256 under the
@@ -68,7 +76,14 @@ type webhooks struct {
 
 func newWebhooks(s *Service, opt WebhookOptions) *webhooks {
 	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: 10 * time.Second}
+		d := &net.Dialer{Timeout: 10 * time.Second}
+		if !opt.AllowPrivate {
+			d.Control = publicOnly
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = nil // a proxy would dial on the lookout's behalf, past the check
+		t.DialContext = d.DialContext
+		opt.Client = &http.Client{Timeout: 10 * time.Second, Transport: t}
 	}
 	if opt.Attempts <= 0 {
 		opt.Attempts = 6
@@ -81,6 +96,29 @@ func newWebhooks(s *Service, opt WebhookOptions) *webhooks {
 	}
 	return &webhooks{s: s, opt: opt}
 }
+
+// publicOnly refuses, at connect time (after DNS, so a name that resolves
+// to an internal address is refused too), any address that is not public.
+func publicOnly(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("webhook: cannot parse address %q", host)
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() || cgnat.Contains(ip) {
+		return fmt.Errorf("webhook: %s is not a public address (WRIT_WEBHOOK_ALLOW_PRIVATE=1 allows it)", ip)
+	}
+	return nil
+}
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598), not
+// covered by IsPrivate.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 func (w *webhooks) wait() { w.wg.Wait() }
 

@@ -216,7 +216,8 @@ func parseCircle(s string) (*writ.Circle, error) {
 
 // lookoutService starts the lookout service of a serving process: it
 // indexes the stored lookouts, and delivers alerts in app, by e-mail when
-// $WRIT_SMTP_ADDR (host:port) and $WRIT_SMTP_FROM are set, and by webhook.
+// $WRIT_SMTP_ADDR (host:port) and $WRIT_SMTP_FROM are set, and by webhook
+// (to public addresses only, unless $WRIT_WEBHOOK_ALLOW_PRIVATE=1).
 // With watch, it also polls for alerts other processes fire (a local
 // ingest or feed) and shows them to in-app subscribers, until ctx ends.
 func lookoutService(ctx context.Context, e *env, sys *system, logger *slog.Logger, watch bool) (*lookout.Service, error) {
@@ -224,6 +225,8 @@ func lookoutService(ctx context.Context, e *env, sys *system, logger *slog.Logge
 		// Tokens of area lookouts hold across restarts: keyed by the audit
 		// log's secret (authority -1 is never a real authority).
 		Secret: sys.log.PseudonymKey(-1)}
+	// Webhooks go to public addresses only, unless the operator says so.
+	cfg.Webhook.AllowPrivate = e.getenv("WRIT_WEBHOOK_ALLOW_PRIVATE") == "1"
 	if addr := e.getenv("WRIT_SMTP_ADDR"); addr != "" {
 		cfg.Mail = &lookout.Mailer{Addr: addr, From: envOr(e, "WRIT_SMTP_FROM", "writ@localhost")}
 	}
