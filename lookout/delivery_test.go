@@ -183,6 +183,18 @@ func hookLookout(t *testing.T, f *fixture, url string) *writ.Lookout {
 		Selectors: []writ.Selector{{Kind: writ.SelPhone, Value: phoneA}}})
 }
 
+// waitDeadLetter waits for the case's one dead letter and returns the list.
+func waitDeadLetter(t *testing.T, f *fixture) []*writ.DeadLetter {
+	t.Helper()
+	var dls []*writ.DeadLetter
+	waitFor(t, "a dead letter", func() bool {
+		var err error
+		dls, err = f.db.ListDeadLetters(f.ctx, []int64{f.c.ID})
+		return err == nil && len(dls) == 1
+	})
+	return dls
+}
+
 func TestWebhookRetriesWithBackoff(t *testing.T) {
 	h := newHookServer(t, 500, 502)
 	f := newFixture(t, lookout.Config{Webhook: lookout.WebhookOptions{Attempts: 4, Backoff: 20 * time.Millisecond, AllowPrivate: true}})
@@ -234,12 +246,7 @@ func TestWebhookDeadLetter(t *testing.T) {
 	b := f.batch(writ.DataContacts)
 	b.Contacts = []writ.Contact{contact(phoneA, phoneB, t0.Add(time.Minute))}
 	f.commit(t, b)
-	var dls []*writ.DeadLetter
-	waitFor(t, "a dead letter", func() bool {
-		var err error
-		dls, err = f.db.ListDeadLetters(f.ctx, []int64{f.c.ID})
-		return err == nil && len(dls) == 1
-	})
+	dls := waitDeadLetter(t, f)
 	alerts := f.alerts(t, l.ID)
 	if d := dls[0]; d.Attempts != 3 || d.LookoutID != l.ID || d.AlertID != alerts[0].ID || !strings.Contains(d.LastError, "503") {
 		t.Errorf("dead letter = %+v, want 3 attempts for alert %d ending in 503", d, alerts[0].ID)
@@ -330,12 +337,7 @@ func TestWebhookRefusesPrivateAddresses(t *testing.T) {
 	b := f.batch(writ.DataContacts)
 	b.Contacts = []writ.Contact{contact(phoneA, phoneB, t0.Add(time.Minute))}
 	f.commit(t, b)
-	var dls []*writ.DeadLetter
-	waitFor(t, "a dead letter", func() bool {
-		var err error
-		dls, err = f.db.ListDeadLetters(f.ctx, []int64{f.c.ID})
-		return err == nil && len(dls) == 1
-	})
+	dls := waitDeadLetter(t, f)
 	if !strings.Contains(dls[0].LastError, "not a public address") {
 		t.Errorf("dead letter = %+v, want the refusal of a non-public address", dls[0])
 	}
