@@ -159,6 +159,12 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 // found) change nothing and are not recorded. It returns shown if set, else
 // err, or an internal error if the log could not record the entry.
 func (s *Server) audited(r *http.Request, actor *writ.User, e writ.AuditEntry, err, shown error) error {
+	return s.auditedRows(r, actor, e, -1, err, shown)
+}
+
+// auditedRows is audited for an action that returns rows: results is their
+// count (-1 when the action returns none).
+func (s *Server) auditedRows(r *http.Request, actor *writ.User, e writ.AuditEntry, results int64, err, shown error) error {
 	switch {
 	case err == nil:
 		e.Decision = writ.DecisionDone
@@ -171,7 +177,10 @@ func (s *Server) audited(r *http.Request, actor *writ.User, e writ.AuditEntry, e
 	}
 	e.Time = writ.Now()
 	e.ActorID, e.Actor = actor.ID, actor.Username
-	e.Results = -1
+	e.Results = results
+	if e.Decision == writ.DecisionDenied {
+		e.Results = -1
+	}
 	// Recorded even if the client went away: what was done must be in the log.
 	if _, aerr := s.audit.Record(context.WithoutCancel(r.Context()), &e); aerr != nil {
 		s.log.ErrorContext(r.Context(), "audit append failed", "action", e.Action, "err", aerr)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -272,7 +271,7 @@ func (s *Server) alertFilter(r *http.Request, c *caller) (writ.AlertFilter, erro
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, c *caller) error {
 	f, err := s.alertFilter(r, c)
 	if err != nil {
-		return err
+		return s.alertsRead(r, c, f, 0, err)
 	}
 	ls, err := s.lookoutStore()
 	if err != nil {
@@ -282,18 +281,25 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	// Alerts hold case data: reading them again is recorded, with the count.
-	e := &writ.AuditEntry{Time: writ.Now(), ActorID: c.user.ID, Actor: c.user.Username, Action: "lookout.alerts",
-		Decision: writ.DecisionDone, Results: int64(len(list))}
-	if len(f.CaseIDs) == 1 {
-		e.CaseID = f.CaseIDs[0]
-	}
-	if _, err := s.audit.Record(context.WithoutCancel(r.Context()), e); err != nil {
-		s.log.ErrorContext(r.Context(), "audit append failed", "action", e.Action, "err", err)
-		return writ.Errorf(writ.EInternal, "audit log unavailable")
+	if err := s.alertsRead(r, c, f, len(list), nil); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, nonNil(list))
 	return nil
+}
+
+// alertsRead records a read of stored alerts, which hold case data, with
+// its count — or its refusal (err forbidden). Alerts passed the gate when
+// they fired; reading them again is recorded here, as the gate records
+// reads of events.
+func (s *Server) alertsRead(r *http.Request, c *caller, f writ.AlertFilter, n int, err error) error {
+	e := writ.AuditEntry{Action: "lookout.alerts"}
+	if len(f.CaseIDs) == 1 {
+		e.CaseID = f.CaseIDs[0]
+	} else if id, perr := strconv.ParseInt(r.URL.Query().Get("case"), 10, 64); perr == nil {
+		e.CaseID = id // the case asked for and refused
+	}
+	return s.auditedRows(r, c.user, e, int64(n), err, nil)
 }
 
 // handleAlertStream is the in-app feed: Server-Sent Events of new alerts of
@@ -304,7 +310,7 @@ func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	f, err := s.alertFilter(r, c)
 	if err != nil {
-		return err
+		return s.alertsRead(r, c, f, 0, err)
 	}
 	// Subscribe before reading the backlog, so nothing falls between.
 	sub := s.cfg.Lookouts.Hub.Subscribe(f.CaseIDs, 0)
@@ -316,6 +322,9 @@ func (s *Server) handleAlertStream(w http.ResponseWriter, r *http.Request, c *ca
 			return err
 		}
 		if backlog, err = ls.ListAlerts(r.Context(), f); err != nil {
+			return err
+		}
+		if err := s.alertsRead(r, c, f, len(backlog), nil); err != nil {
 			return err
 		}
 	}

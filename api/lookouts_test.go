@@ -81,11 +81,17 @@ func TestLookoutFlow(t *testing.T) {
 	if as, err := tm.invC.Alerts(ctx, AlertQuery{CaseID: tm.caseID}); err != nil || len(as) != 1 {
 		t.Errorf("Alerts(lead) = %d, %v; want 1", len(as), err)
 	}
+	if got := e.lastEntry("lookout.alerts"); got.Decision != writ.DecisionDone || got.CaseID != tm.caseID || got.Results != 1 {
+		t.Errorf("alerts read's audit entry = %+v, want done on the case with 1 row", got)
+	}
 	if as, err := tm.outC.Alerts(ctx, AlertQuery{}); err != nil || len(as) != 0 {
 		t.Errorf("Alerts(outsider) = %d, %v; want none", len(as), err)
 	}
 	if _, err := tm.outC.Alerts(ctx, AlertQuery{CaseID: tm.caseID}); writ.ErrorRule(err) != "roster_member" {
 		t.Errorf("Alerts(outsider, case) = %v, want roster_member", err)
+	}
+	if got := e.lastEntry("lookout.alerts"); got.Decision != writ.DecisionDenied || got.Rule != "roster_member" || got.CaseID != tm.caseID {
+		t.Errorf("refused alerts read's audit entry = %+v, want denied by roster_member on the case", got)
 	}
 
 	if p, err := tm.invC.SetLookoutStatus(ctx, l.ID, "pause"); err != nil || p.Status != writ.LookoutPaused {
