@@ -96,6 +96,52 @@ type EventQuery struct {
 	Limit     int       // zero: DefaultLimit
 }
 
+// NearQuery asks for the pings near a track (co-location): those within
+// RadiusM metres and Within of one of its Probes. A store answers it by
+// reading only the blocks around the probes, not the whole area and window.
+type NearQuery struct {
+	Probes  []Probe
+	RadiusM float64       // 0 < RadiusM <= MaxNearRadiusM
+	Within  time.Duration // 1 s <= Within <= MaxNearWithin
+	MaxAccM float64       // leave out pings whose accuracy is worse than this; 0: keep all
+	Exclude string        // leave out this device (the target's own pings)
+}
+
+// Probe is one fix of the track a NearQuery follows.
+type Probe struct {
+	Lat, Lon float64
+	At       time.Time
+}
+
+// Bounds of a NearQuery: a store refuses larger ones, and a result of more
+// than MaxNearRows pings.
+const (
+	MaxNearRadiusM = 10_000
+	MaxNearWithin  = 24 * time.Hour
+	MaxNearProbes  = 1_000_000
+	MaxNearRows    = 2_000_000
+)
+
+// Check refuses a NearQuery outside its bounds.
+func (q *NearQuery) Check() error {
+	switch {
+	case !(q.RadiusM > 0 && q.RadiusM <= MaxNearRadiusM):
+		return Errorf(EInvalid, "near radius %v m: want more than 0 and at most %d", q.RadiusM, MaxNearRadiusM)
+	case q.Within < time.Second || q.Within > MaxNearWithin:
+		return Errorf(EInvalid, "near time %v: want 1s to %v", q.Within, MaxNearWithin)
+	case len(q.Probes) > MaxNearProbes:
+		return Errorf(EInvalid, "%d probes: at most %d", len(q.Probes), MaxNearProbes)
+	case q.MaxAccM < 0:
+		return Errorf(EInvalid, "max accuracy %v m is negative", q.MaxAccM)
+	}
+	for i, p := range q.Probes {
+		if !(p.Lat >= -90 && p.Lat <= 90 && p.Lon >= -180 && p.Lon <= 180) {
+			return Errorf(EInvalid, "probe %d: (%v, %v) is not a position", i, p.Lat, p.Lon)
+		}
+	}
+	return nil
+}
+
 // DefaultLimit and MaxLimit bound one page of an event read.
 const (
 	DefaultLimit = 1000

@@ -53,6 +53,14 @@ type Store interface {
 	Batches(ctx context.Context, sourceKey string) ([]writ.BatchInfo, error)
 }
 
+// Settler is a store with work to finish once a run's batches are in:
+// sqlstore merges the area blocks of the hours the run's pings touched
+// (docs/pingblock.md). File calls Settle when it ends; a store wrapped in
+// something else (lookout.Service.Wrap) is settled by whoever holds it.
+type Settler interface {
+	Settle(ctx context.Context) error
+}
+
 // Summary is what an ingest run did.
 type Summary struct {
 	File        string           `json:"file"`
@@ -128,6 +136,11 @@ func File(ctx context.Context, st Store, m *Mapping, path string, opt Options) (
 	}
 	if n := r.file.n.Load(); n != size {
 		return s, fmt.Errorf("%s: the file changed while it was read (%d bytes hashed, %d read); run again on a file that is not being written", path, size, n)
+	}
+	if st, ok := st.(Settler); ok {
+		if err := st.Settle(ctx); err != nil {
+			return s, fmt.Errorf("%s: every batch is committed, but settling them failed: %w", path, err)
+		}
 	}
 	return s, nil
 }

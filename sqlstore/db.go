@@ -33,6 +33,7 @@ type DB struct {
 	gate    gateStmt
 	pings   pingStmts
 	compact compaction
+	settle  settling
 }
 
 // New wraps open database handles and migrates the schema to the latest version.
@@ -51,6 +52,11 @@ func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	// Hours left pending would read correctly, only slower; settle them
+	// while the handles are open.
+	if _, err := db.SettlePings(context.Background()); err != nil {
+		db.log.Error("settle ping hours at close", "err", err)
+	}
 	if db.gate.stmt != nil {
 		db.gate.stmt.Close()
 	}

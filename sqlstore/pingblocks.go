@@ -268,6 +268,9 @@ type blockRow struct {
 	k1, k2   int64  // hour (cell blocks); day or cell
 	part, n  int
 	from, to int
+	// first, last: the batches of a merged block's pings (last == 0: a
+	// batch's own block, of the batch being written).
+	first, last int64
 }
 
 // insertBlocks writes block rows: COPY where the dialect has it, else
@@ -279,6 +282,9 @@ func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, tabl
 		var k1 any = r.k1
 		if textKey {
 			k1 = r.key1
+		}
+		if r.last != 0 {
+			return append(dst, k1, r.k2, r.first, r.part, r.last, r.n, enc[r.from:r.to])
 		}
 		return append(dst, k1, r.k2, batch, r.part, batch, r.n, enc[r.from:r.to])
 	}

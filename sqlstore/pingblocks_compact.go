@@ -80,6 +80,7 @@ type compaction struct {
 // would cost more CPU and space than it saves. A failed compaction is
 // logged: the batch is committed, and its blocks read correctly unmerged.
 func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks int) {
+	db.noteSettle(ctx, rows)
 	if len(rows) == 0 || devBlocks == 0 || len(rows) >= compactBelow*devBlocks {
 		return
 	}

@@ -263,6 +263,9 @@ type pingRead struct {
 	fromUs, toUs int64
 	area         writ.Polygon
 	scratch      []pingblock.Ping
+	// keep, if set, narrows the read further (PingsNear): a ping is
+	// returned only if keep holds for its exact position and time.
+	keep func(dev string, lat, lon, acc float64, us int64) bool
 }
 
 // add clips blocks, grouped by their first batch, and keeps in out the
@@ -322,7 +325,7 @@ func (r *pingRead) merged(ctx context.Context, out []writ.Ping, ref blockRef) ([
 		return nil, err
 	}
 	for _, p := range ps {
-		if p.Line <= r.after {
+		if p.Line <= r.after || (r.keep != nil && !r.keep(p.Device, p.Lat, p.Lon, p.AccuracyM, p.T*1000)) {
 			continue
 		}
 		b := p.Line >> 32
@@ -376,7 +379,7 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 			}
 			for _, p := range ps {
 				pid := id<<32 | (p.Line - info.base)
-				if pid <= r.after {
+				if pid <= r.after || (r.keep != nil && !r.keep(p.Device, p.Lat, p.Lon, p.AccuracyM, p.T*1000)) {
 					continue
 				}
 				prov := info.prov
@@ -425,6 +428,9 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 			continue
 		}
 		if len(r.area) > 0 && !r.area.Contains(writ.Point{Lat: row.lat, Lon: row.lon}) {
+			continue
+		}
+		if r.keep != nil && !r.keep(devs[k], row.lat, row.lon, row.acc, row.at) {
 			continue
 		}
 		out = append(out, writ.Ping{ID: id<<32 | k, Device: devs[k], At: fromMicros(row.at), Lat: row.lat, Lon: row.lon,

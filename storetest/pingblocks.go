@@ -264,6 +264,134 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	readPhase("committed on compacted", 60)
 	compact(true)
 	readPhase("compacted again", 60)
+	// Settling merges every (hour, cell) key's blocks, small or not, into
+	// as few as hold its pings; own batches' blocks stay as they are.
+	for n := 30; n < 33; n++ {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
+			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
+		for range 110 {
+			b.Pings = append(b.Pings, mk(line, false))
+			line++
+		}
+		commit(b, false)
+	}
+	st, err := db.CompactPingCells(ctx, t0.Add(-24*time.Hour), t0.Add(30*24*time.Hour))
+	if err != nil || st.Keys == 0 || st.After >= st.Before {
+		t.Fatalf("CompactPingCells() = %+v, %v; want keys merged", st, err)
+	}
+	t.Logf("CompactPingCells() = %+v", st)
+	if n := unsettledKeys(t, db); n != 0 {
+		t.Fatalf("%d (hour, cell) keys keep more blocks than their pings need after CompactPingCells", n)
+	}
+	if got := count(t, db, "pings"); got != len(all) {
+		t.Fatalf("pings after settling = %d, want %d", got, len(all))
+	}
+	readPhase("settled", 60)
+}
+
+// unsettledKeys counts the (hour, cell) keys whose mergeable blocks (not of
+// own batches) are more than their pings need.
+func unsettledKeys(t *testing.T, db *sqlstore.DB) int {
+	t.Helper()
+	var n int
+	err := db.Reader().QueryRow(`SELECT count(*) FROM (SELECT hour, cell FROM ping_cell_blocks
+		WHERE part < 0 OR batch NOT IN (SELECT batch FROM ping_batches WHERE own)
+		GROUP BY hour, cell HAVING count(*) > 1 AND count(*) > (sum(n) + 499) / 500) k`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// testSettleOnCommit checks that batches in the order of the world's files
+// (by day, then device) settle each hour once ingest has moved past it,
+// that SettlePings settles the rest, and that reads see every ping the same
+// throughout.
+func testSettleOnCommit(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	a := f.authority()
+	a.Categories = []writ.Category{writ.CatLocation}
+	a.Area = propOuter
+	a = f.approved(t, a)
+	lo, hi := propBox.Bounds()
+	const days, devices = 4, 12
+	var line int64 = 2
+	var n int64
+	total := 0
+	// Whole days of 12 devices, a fix every 10 minutes, in batches of 3
+	// devices: every (hour, cell) key of a day gets blocks from 4 batches.
+	for day := range days {
+		for d0 := 0; d0 < devices; d0 += 3 {
+			b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:settle", Number: n, Size: 3 * 144, Dataset: "carrier-location",
+				Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: a.ID}}
+			n++
+			for d := d0; d < d0+3; d++ {
+				for k := range 144 {
+					at := t0.Add(time.Duration(day)*24*time.Hour + time.Duration(k)*10*time.Minute)
+					// Each device keeps to one of four spots, so keys repeat.
+					lat := math.Round((lo.Lat+float64(d%4+1)*(hi.Lat-lo.Lat)/6)*1e6) / 1e6
+					lon := math.Round((lo.Lon+float64(d%4+1)*(hi.Lon-lo.Lon)/6)*1e6) / 1e6
+					b.Pings = append(b.Pings, writ.Ping{Device: fmt.Sprint("dev-", d), At: at, Lat: lat, Lon: lon, AccuracyM: 10,
+						Prov: writ.Provenance{Offset: line, ContentHash: fmt.Sprintf("%064x", line)}})
+					line++
+				}
+			}
+			if res, err := db.CommitBatch(ctx, b); err != nil || res.Stored != len(b.Pings) {
+				t.Fatalf("CommitBatch(%d) = %+v, %v", b.Number, res, err)
+			}
+			total += len(b.Pings)
+		}
+	}
+	// Days 0 to 2 are behind the last day's batches: settled already.
+	var before, after int
+	lastDay := t0.Add((days-1)*24*time.Hour).Unix() / 3600
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM (SELECT hour, cell FROM ping_cell_blocks WHERE hour < ` + itoa(lastDay-1) +
+		` GROUP BY hour, cell HAVING count(*) > 1) k`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if before != 0 {
+		t.Errorf("%d keys of the days ingest has passed keep several blocks; want them settled on commit", before)
+	}
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM (SELECT hour, cell FROM ping_cell_blocks GROUP BY hour, cell HAVING count(*) > 1) k`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after == 0 {
+		t.Errorf("the last day's keys are settled already; want them pending until SettlePings")
+	}
+	st, err := db.SettlePings(ctx)
+	if err != nil || st.Keys == 0 {
+		t.Fatalf("SettlePings() = %+v, %v; want the last day's keys merged", st, err)
+	}
+	if n := unsettledKeys(t, db); n != 0 {
+		t.Fatalf("%d keys unsettled after SettlePings", n)
+	}
+	g := f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(days * 24 * time.Hour)})
+	var got []int64
+	eq := writ.EventQuery{Limit: 1000}
+	for {
+		page, err := db.Pings(ctx, g, eq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page {
+			if p.ID <= eq.AfterID {
+				t.Fatalf("Pings() returned id %d after %d", p.ID, eq.AfterID)
+			}
+			eq.AfterID = p.ID
+			got = append(got, p.Prov.Offset)
+		}
+		if len(page) < eq.Limit {
+			break
+		}
+	}
+	if len(got) != total {
+		t.Fatalf("area read after settling returned %d pings, want %d", len(got), total)
+	}
+	for i, off := range got {
+		if off != int64(i+2) {
+			t.Fatalf("Pings()[%d] has offset %d, want %d", i, off, i+2)
+		}
+	}
 }
 
 func cmp0(v, def int) int {

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"PingBlocks", testPingBlocks},
 		{"LegacyPings", testLegacyPings},
 		{"CompactOnCommit", testCompactOnCommit},
+		{"SettleOnCommit", testSettleOnCommit},
+		{"PingsNear", testPingsNear},
 		{"ResolutionDecisions", testResolutionDecisions},
 		{"ResolutionGrants", testResolutionGrants},
 		{"Lookouts", testLookouts},

@@ -1,0 +1,373 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/pingblock"
+)
+
+// Settling the hours ingest has passed.
+//
+// Every batch writes its own block for each (hour, cell) key it touches, so
+// that its pings are searchable the moment it commits. A file in the
+// world's order (by day, then person) or a feed touches each hour from many
+// batches: at 100M pings a busy key held 29 blocks of 19 pings, stored in
+// batch order, and an area search sought to every one of them (16 ms where
+// 10M pings took 0.7). Once ingest has moved past an hour, settling merges
+// each of its keys into as few blocks as hold its pings (at most
+// maxBlockPings each) and writes them together, key after key: an area
+// search then reads one or two adjacent blocks per cell.
+
+// settleLag is how far behind the earliest hour of the latest batch an hour
+// must be before it is settled: a straggler hour or two later only adds a
+// small block, which the next settling of that hour merges.
+const settleLag = 1
+
+// settlePingsPerTx bounds the pings one settling transaction rewrites, so a
+// long settling holds the write lock in turns.
+const settlePingsPerTx = 1 << 20
+
+// settling remembers the hours whose cell blocks batches wrote since they
+// were last settled. It lives in memory: hours a crashed process left
+// unsettled read correctly, only slower, until SettlePings covers them
+// again (CompactPingCells, 'writ pings compact').
+type settling struct {
+	mu      sync.Mutex
+	pending map[int64]bool // hour
+}
+
+// noteSettle records the hours a committed batch of pings wrote cell blocks
+// in, and settles the pending hours the batch has left behind.
+func (db *DB) noteSettle(ctx context.Context, rows []writ.Ping) {
+	if len(rows) == 0 {
+		return
+	}
+	s := &db.settle
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[int64]bool{}
+	}
+	low := floorDiv(micros(rows[0].At), usPerHour)
+	for i := range rows {
+		h := floorDiv(micros(rows[i].At), usPerHour)
+		s.pending[h] = true
+		low = min(low, h)
+	}
+	var due []int64
+	for h := range s.pending {
+		if h < low-settleLag {
+			due = append(due, h)
+		}
+	}
+	if len(due) == 0 {
+		return
+	}
+	if _, err := db.settleHours(ctx, due); err != nil {
+		// The batch is committed; its blocks read correctly unmerged,
+		// and the hours stay pending for the next try.
+		db.log.Error("settle ping hours", "err", err, "hours", len(due))
+	}
+}
+
+// SettlePings settles every hour batches of this DB wrote cell blocks in
+// and that is not settled yet. Ingest calls it when a run ends (ingest.File
+// through ingest.Settler); Close calls it too.
+func (db *DB) SettlePings(ctx context.Context) (CompactStats, error) {
+	s := &db.settle
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return db.settleHours(ctx, slices.Collect(maps.Keys(s.pending)))
+}
+
+// Settle is SettlePings for ingest.Settler.
+func (db *DB) Settle(ctx context.Context) error {
+	_, err := db.SettlePings(ctx)
+	return err
+}
+
+// CompactPingCells settles the hours [from, to) whatever this DB
+// remembers: after a crash, or on a store another process filled.
+func (db *DB) CompactPingCells(ctx context.Context, from, to time.Time) (CompactStats, error) {
+	h0, h1 := floorDiv(micros(from), usPerHour), floorDiv(micros(to)-1, usPerHour)
+	var hours []int64
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT DISTINCT hour FROM ping_cell_blocks WHERE hour >= ? AND hour <= ?`), h0, h1)
+	if err != nil {
+		return CompactStats{}, db.wrap(err)
+	}
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return CompactStats{}, db.wrap(err)
+		}
+		hours = append(hours, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return CompactStats{}, db.wrap(err)
+	}
+	db.settle.mu.Lock()
+	defer db.settle.mu.Unlock()
+	return db.settleHours(ctx, hours)
+}
+
+// settleHours settles hours (in any order), with the settling lock held,
+// and forgets those it settled.
+func (db *DB) settleHours(ctx context.Context, hours []int64) (CompactStats, error) {
+	slices.Sort(hours)
+	var st CompactStats
+	infos := map[int64]batchLayout{}
+	for len(hours) > 0 {
+		var part CompactStats
+		var done int
+		err := db.settleTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+			part, done = CompactStats{}, 0
+			for done < len(hours) && part.Pings < settlePingsPerTx {
+				if err := db.settleHour(ctx, conn, tx, hours[done], infos, &part); err != nil {
+					return fmt.Errorf("hour %d: %w", hours[done], err)
+				}
+				done++
+			}
+			return nil
+		})
+		if err != nil {
+			return st, err
+		}
+		for _, h := range hours[:done] {
+			delete(db.settle.pending, h)
+		}
+		hours = hours[done:]
+		st.Keys += part.Keys
+		st.Before += part.Before
+		st.After += part.After
+		st.Pings += part.Pings
+	}
+	return st, nil
+}
+
+// settleTx runs fn in a write transaction that sees one snapshot: on
+// PostgreSQL, repeatable read, so that a delete by key cannot reach a block
+// a concurrent batch committed after the read (that batch's blocks stay,
+// unmerged). SQLite's writer is alone (immediate transactions).
+func (db *DB) settleTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		err = func() error {
+			conn, err := db.w.Conn(ctx)
+			if err != nil {
+				return db.wrap(err)
+			}
+			defer conn.Close()
+			var opts *sql.TxOptions
+			if db.dialect.Name == "postgres" {
+				opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+			}
+			tx, err := conn.BeginTx(ctx, opts)
+			if err != nil {
+				return db.wrap(err)
+			}
+			if err := fn(conn, tx); err != nil {
+				tx.Rollback()
+				return db.wrap(err)
+			}
+			return db.wrap(tx.Commit())
+		}()
+		if err == nil || !errors.Is(err, errRetry) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// batchLayout is what merging needs of a ping batch.
+type batchLayout struct {
+	base int64
+	own  bool
+}
+
+// cellBlock is one stored block of an hour being settled.
+type cellBlock struct {
+	cell, batch int64
+	part        int
+	block       []byte
+}
+
+// settleHour merges, in tx, the blocks of each cell of hour that has two or
+// more blocks of batches blocks hold exactly (or merged blocks).
+func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour int64, infos map[int64]batchLayout, st *CompactStats) error {
+	rows, err := tx.QueryContext(ctx, db.q(`SELECT cell, batch, part, block FROM ping_cell_blocks WHERE hour = ?
+		ORDER BY cell, batch, part`), hour)
+	if err != nil {
+		return err
+	}
+	var blocks []cellBlock
+	for rows.Next() {
+		var b cellBlock
+		if err := rows.Scan(&b.cell, &b.batch, &b.part, &b.block); err != nil {
+			rows.Close()
+			return err
+		}
+		blocks = append(blocks, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := db.loadLayouts(ctx, tx, blocks, infos); err != nil {
+		return err
+	}
+	var (
+		out      []blockRow
+		enc      []byte
+		whole    []int64     // cells all of whose blocks are merged
+		some     []cellBlock // blocks merged from cells that keep own blocks
+		all      []pingblock.Ping
+		mergeOne = func(p *cellBlock) bool { return p.part < 0 || !infos[p.batch].own }
+	)
+	for start := 0; start < len(blocks); {
+		end := start + 1
+		for end < len(blocks) && blocks[end].cell == blocks[start].cell {
+			end++
+		}
+		key := blocks[start:end]
+		start = end
+		merge, kept := 0, 0
+		for i := range key {
+			if mergeOne(&key[i]) {
+				merge++
+			} else {
+				kept++
+			}
+		}
+		if merge < 2 {
+			continue
+		}
+		all = all[:0]
+		for i := range key {
+			b := &key[i]
+			if !mergeOne(b) {
+				continue
+			}
+			ps, err := pingblock.Decode(b.block)
+			if err != nil {
+				return fmt.Errorf("block (%d, %d, %d, %d): %w", hour, b.cell, b.batch, b.part, err)
+			}
+			for _, p := range ps {
+				if b.part >= 0 { // a ping's line becomes its id
+					p.Line = b.batch<<32 | (p.Line - infos[b.batch].base)
+				}
+				all = append(all, p)
+			}
+			if kept > 0 {
+				some = append(some, *b)
+			}
+		}
+		if kept == 0 {
+			whole = append(whole, key[0].cell)
+		}
+		// In id order, not time order: a batch's pings of one device
+		// stay together, so the line, position and time columns keep the
+		// small deltas of the blocks merged (by time, a block of 29
+		// batches' pings took 3 more bytes a ping), and each part spans
+		// few batches. An hour's block needs no time order to be cut.
+		slices.SortFunc(all, func(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) })
+		parts := (len(all) + maxBlockPings - 1) / maxBlockPings
+		for i := range parts {
+			grp := all[i*len(all)/parts : (i+1)*len(all)/parts]
+			first, last := grp[0].Line>>32, grp[0].Line>>32
+			for _, p := range grp {
+				first, last = min(first, p.Line>>32), max(last, p.Line>>32)
+			}
+			from := len(enc)
+			enc = pingblock.AppendEncode(enc, grp)
+			out = append(out, blockRow{k1: hour, k2: key[0].cell, part: -1 - i, n: len(grp), from: from, to: len(enc),
+				first: first, last: last})
+		}
+		st.Keys++
+		st.Before += merge
+		st.After += parts
+		st.Pings += len(all)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	for start := 0; start < len(whole); start += 500 {
+		chunk := whole[start:min(len(whole), start+500)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, hour)
+		for _, c := range chunk {
+			args = append(args, c)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM ping_cell_blocks WHERE hour = ? AND cell IN (`+
+			strings.Repeat("?, ", len(chunk)-1)+`?)`), args...); err != nil {
+			return err
+		}
+	}
+	for _, b := range some {
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM ping_cell_blocks WHERE hour = ? AND cell = ? AND batch = ? AND part = ?`),
+			hour, b.cell, b.batch, b.part); err != nil {
+			return err
+		}
+	}
+	return db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, 0, out, enc, false)
+}
+
+// loadLayouts fills infos with the layout of every batch blocks were
+// written by that it lacks.
+func (db *DB) loadLayouts(ctx context.Context, tx *sql.Tx, blocks []cellBlock, infos map[int64]batchLayout) error {
+	var need []int64
+	seen := map[int64]bool{}
+	for _, b := range blocks {
+		if _, ok := infos[b.batch]; !ok && b.part >= 0 && !seen[b.batch] {
+			seen[b.batch] = true
+			need = append(need, b.batch)
+		}
+	}
+	for start := 0; start < len(need); start += 500 {
+		chunk := need[start:min(len(need), start+500)]
+		args := make([]any, len(chunk))
+		for i, b := range chunk {
+			args[i] = b
+		}
+		rows, err := tx.QueryContext(ctx, db.q(`SELECT batch, base, own FROM ping_batches WHERE batch IN (`+
+			strings.Repeat("?, ", len(chunk)-1)+`?)`), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var b int64
+			var l batchLayout
+			if err := rows.Scan(&b, &l.base, &l.own); err != nil {
+				rows.Close()
+				return err
+			}
+			infos[b] = l
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, b := range chunk {
+			if _, ok := infos[b]; !ok {
+				return writ.Errorf(writ.EInternal, "ping block of batch %d, which has no ping_batches row", b)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/writhq/writ"
+	"github.com/writhq/writ/scope"
+)
+
+// testPingsNear checks PingsNear against a brute force over every stored
+// ping: random tracks, radii, times, accuracy bounds and grants (area,
+// smaller area, devices), before and after the hours are settled, with a
+// batch of finer values that the store keeps exactly apart.
+func testPingsNear(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("WRIT_STORETEST_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("reproduce with WRIT_STORETEST_SEED=%d", seed)
+		}
+	})
+	rng := rand.New(rand.NewPCG(seed, 0x4ea2))
+	devices := []string{"dev-1", "dev-2", "dev-3", "dev-4", "dev-5", "dev-6", "dev-7", "dev-8"}
+	// Spots about 300 m apart in a 2 km square; pings cluster around them.
+	type spot struct{ lat, lon float64 }
+	var spots []spot
+	for i := range 36 {
+		spots = append(spots, spot{40.70 + float64(i/6)*0.0027, -74.00 + float64(i%6)*0.0036})
+	}
+	const span = 2 * 24 * time.Hour
+	at := func() time.Time { return t0.Add(time.Duration(rng.Int64N(int64(span/time.Second))) * time.Second) }
+	near := func(s spot, m float64) (float64, float64) {
+		return s.lat + rng.NormFloat64()*m/111_195, s.lon + rng.NormFloat64()*m/(111_195*0.758)
+	}
+	mk := func(line int64, fine bool) writ.Ping {
+		lat, lon := near(spots[rng.IntN(len(spots))], 120)
+		p := writ.Ping{Device: devices[rng.IntN(len(devices))], At: at(), AccuracyM: float64(rng.IntN(150)),
+			Prov: writ.Provenance{Offset: line, ContentHash: fmt.Sprintf("%064x", line)}}
+		if fine {
+			p.At = p.At.Add(time.Duration(rng.Int64N(1e6)) * time.Microsecond)
+			p.Lat, p.Lon, p.AccuracyM = lat, lon, p.AccuracyM+0.25
+		} else {
+			p.Lat, p.Lon = math.Round(lat*1e6)/1e6, math.Round(lon*1e6)/1e6
+		}
+		return p
+	}
+	named := f.authority()
+	named.Categories = []writ.Category{writ.CatLocation}
+	for _, d := range devices[:5] {
+		named.Selectors = append(named.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
+	}
+	named = f.approved(t, named)
+	byArea := f.authority()
+	byArea.Categories = []writ.Category{writ.CatLocation}
+	byArea.Area = propOuter
+	byArea = f.approved(t, byArea)
+
+	var all []writ.Ping
+	line := int64(2)
+	for n := range 20 {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:near", Number: int64(n), Size: 400, Dataset: "carrier-location",
+			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: named.ID}}
+		for range 400 {
+			b.Pings = append(b.Pings, mk(line, false))
+			line++
+		}
+		if res, err := db.CommitBatch(ctx, b); err != nil || res.Stored != len(b.Pings) {
+			t.Fatalf("CommitBatch(%d) = %+v, %v", n, res, err)
+		}
+		all = append(all, b.Pings...)
+	}
+	fine := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:near-fine", Size: 500, Dataset: "gps-logger",
+		Source: "fine.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: named.ID}}
+	for i := range 500 {
+		fine.Pings = append(fine.Pings, mk(int64(i+2), true))
+	}
+	if res, err := db.CommitBatch(ctx, fine); err != nil || res.Stored != 500 {
+		t.Fatalf("CommitBatch(fine) = %+v, %v", res, err)
+	}
+	all = append(all, fine.Pings...)
+
+	// The brute force: the documented distance, on every stored ping.
+	dist := func(p writ.Ping, q writ.Probe) float64 {
+		const mPerDeg = 6371008.8 * math.Pi / 180
+		dy := (p.Lat - q.Lat) * mPerDeg
+		dx := (p.Lon - q.Lon) * math.Cos(q.Lat*math.Pi/180) * mPerDeg
+		return math.Sqrt(dx*dx + dy*dy)
+	}
+	check := func(phase string, reads int) {
+		var found, nonEmpty int
+		for n := range reads {
+			// A track: a random walk over the spots, a fix every few minutes.
+			var q writ.NearQuery
+			tt := at()
+			s := spots[rng.IntN(len(spots))]
+			for range 1 + rng.IntN(60) {
+				if rng.IntN(4) == 0 {
+					s = spots[rng.IntN(len(spots))]
+				}
+				lat, lon := near(s, 60)
+				q.Probes = append(q.Probes, writ.Probe{Lat: lat, Lon: lon, At: tt})
+				tt = tt.Add(time.Duration(30+rng.IntN(900)) * time.Second)
+			}
+			if rng.IntN(3) == 0 { // out of time order: the store sorts them
+				rng.Shuffle(len(q.Probes), func(i, j int) { q.Probes[i], q.Probes[j] = q.Probes[j], q.Probes[i] })
+			}
+			q.RadiusM = []float64{20, 100, 250, 800}[rng.IntN(4)]
+			q.Within = []time.Duration{time.Second, 5 * time.Minute, 20 * time.Minute, 3 * time.Hour}[rng.IntN(4)]
+			if rng.IntN(2) == 0 {
+				q.MaxAccM = 100
+			}
+			if rng.IntN(2) == 0 {
+				q.Exclude = devices[rng.IntN(len(devices))]
+			}
+			r := scope.Request{AuthorityID: byArea.ID, Category: writ.CatLocation}
+			switch rng.IntN(4) {
+			case 0:
+				r.AuthorityID = named.ID
+				for _, d := range subset(rng, devices[:5]) {
+					r.Selectors = append(r.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
+				}
+			case 1: // a smaller area, cutting through the spots
+				r.Area = writ.Polygon{{Lat: 40.699, Lon: -74.001}, {Lat: 40.712, Lon: -74.001}, {Lat: 40.708, Lon: -73.985}}
+			}
+			r.From = t0.Add(time.Duration(rng.Int64N(int64(span))))
+			r.To = r.From.Add(time.Duration(rng.Int64N(int64(span))) + 1)
+			g := f.grant(t, r)
+			sels := g.SelectorValues(writ.SelDevice)
+			var want []string
+			for _, p := range all {
+				switch {
+				case len(sels) > 0 && !slices.Contains(sels, p.Device):
+				case p.At.Before(g.From()) || !p.At.Before(g.To()):
+				case len(g.Area()) > 0 && !g.Area().Contains(writ.Point{Lat: p.Lat, Lon: p.Lon}):
+				case p.Device == q.Exclude, q.MaxAccM > 0 && p.AccuracyM > q.MaxAccM:
+				default:
+					for _, pr := range q.Probes {
+						if d := p.At.Sub(pr.At); d <= q.Within && d >= -q.Within && dist(p, pr) <= q.RadiusM {
+							want = append(want, p.Device+"@"+p.At.Format(time.RFC3339Nano))
+							break
+						}
+					}
+				}
+			}
+			got, err := db.PingsNear(ctx, g, q)
+			if err != nil {
+				t.Fatalf("%s: PingsNear(read %d) = %v", phase, n, err)
+			}
+			var keys []string
+			for i, p := range got {
+				if i > 0 && p.ID <= got[i-1].ID {
+					t.Fatalf("%s: PingsNear(read %d) not in id order at %d", phase, n, i)
+				}
+				keys = append(keys, p.Device+"@"+p.At.Format(time.RFC3339Nano))
+			}
+			slices.Sort(keys)
+			slices.Sort(want)
+			if !slices.Equal(keys, want) {
+				t.Fatalf("%s: PingsNear(read %d: %d probes, %v m, %v, max acc %v, exclude %q, %d devices, area %d points) = %d pings, want %d",
+					phase, n, len(q.Probes), q.RadiusM, q.Within, q.MaxAccM, q.Exclude, len(sels), len(g.Area()), len(keys), len(want))
+			}
+			found += len(got)
+			if len(got) > 0 {
+				nonEmpty++
+			}
+		}
+		t.Logf("%s: %d reads found %d pings (%d reads found some)", phase, reads, found, nonEmpty)
+		if nonEmpty < reads/5 {
+			t.Errorf("%s: only %d of %d reads found pings; the test exercises too little", phase, nonEmpty, reads)
+		}
+	}
+	check("committed", 150)
+	if _, err := db.CompactPingCells(ctx, t0.Add(-time.Hour), t0.Add(span+time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	check("settled", 150)
+
+	// Bounds are refused.
+	g := f.grant(t, scope.Request{AuthorityID: byArea.ID, Category: writ.CatLocation, From: t0, To: t0.Add(span)})
+	for _, q := range []writ.NearQuery{
+		{RadiusM: 0, Within: time.Minute},
+		{RadiusM: 100, Within: 0},
+		{RadiusM: 100, Within: 48 * time.Hour},
+		{RadiusM: 100, Within: time.Minute, Probes: []writ.Probe{{Lat: 91, At: t0}}},
+	} {
+		if _, err := db.PingsNear(ctx, g, q); writ.ErrorKind(err) != writ.EInvalid {
+			t.Errorf("PingsNear(%+v) = %v, want invalid", q, err)
+		}
+	}
+}
