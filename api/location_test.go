@@ -235,8 +235,9 @@ func TestCoLocationCandidatesInsideGrant(t *testing.T) {
 	if len(res.Devices) != 1 || res.Devices[0].Device != "D2" || res.Devices[0].Days != 2 || res.Pseudonymous {
 		t.Fatalf("co-located = %+v, want D2 only (D3 is not covered by the grant)", res.Devices)
 	}
-	if en := e.lastEntry("location.colocation.candidates"); en.Decision != writ.DecisionGranted || en.Results != 16 {
-		t.Errorf("candidates audit = %+v, want granted with 16 rows (D1 and D2)", en)
+	// Only pings near the target's are read: D2's 8, not the target's own.
+	if en := e.lastEntry("location.colocation.candidates"); en.Decision != writ.DecisionGranted || en.Results != 8 {
+		t.Errorf("candidates audit = %+v, want granted with 8 rows (D2's)", en)
 	}
 	// Candidates from an area search come back as tokens of that authority.
 	res, err = tm.invC.CoLocation(ctx, tm.caseID, q, Analytics{}.SetID("candidates", g1.ID))

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/writhq/writ"
 )
 
 // CoLocOptions set what counts as together.
@@ -43,6 +45,30 @@ func (o CoLocOptions) norm() CoLocOptions {
 		o.MaxAccM = 100
 	}
 	return o
+}
+
+// NearQuery is the store read that gives CoLocation its candidates for a
+// target: the pings within the radius and time of the target's fixes that
+// CoLocation would use (accurate ones, outside o.Exclude), except the
+// target's own. It asks for a hair more than CoLocation counts (1% of the
+// radius, a second of time, as fixes keep whole seconds), so the store's
+// distance and rounding never drop an encounter CoLocation would see.
+func NearQuery(target []Fix, targetDevice string, o CoLocOptions) writ.NearQuery {
+	o = o.norm()
+	q := writ.NearQuery{RadiusM: o.RadiusM*1.01 + 1, Within: o.Within + time.Second, Exclude: targetDevice}
+	if o.MaxAccM > 0 {
+		q.MaxAccM = o.MaxAccM
+	}
+next:
+	for _, f := range Accurate(target, o.MaxAccM) {
+		for _, a := range o.Exclude {
+			if In(a, f.Lat, f.Lon) {
+				continue next
+			}
+		}
+		q.Probes = append(q.Probes, writ.Probe{Lat: f.Lat, Lon: f.Lon, At: time.Unix(f.T, 0)})
+	}
+	return q
 }
 
 // CoLocated is a device seen near the target, and how strongly.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/writhq/writ"
 )
@@ -123,5 +124,29 @@ func TestGeoJSON(t *testing.T) {
 	want := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[4.35,50.85]},"properties":{"duration_s":600,"end":"1970-01-01T00:10:00Z","fixes":3,"kind":"stay","place":0,"start":"1970-01-01T00:00:00Z"}}]}`
 	if string(b) != want {
 		t.Errorf("StayFeatures JSON = %s, want %s", b, want)
+	}
+}
+
+func TestNearQuery(t *testing.T) {
+	fs := []Fix{
+		{T: 100, Lat: 50.0, Lon: 4.0, Acc: 10},
+		{T: 200, Lat: 50.1, Lon: 4.1, Acc: 500}, // inaccurate: CoLocation drops it
+		{T: 300, Lat: 50.2, Lon: 4.2, Acc: 20},  // in the excluded area
+		{T: 400, Lat: 50.3, Lon: 4.3},           // accuracy unknown: kept
+	}
+	home := Circle{Center: writ.Point{Lat: 50.2, Lon: 4.2}, RadiusM: 50}
+	q := NearQuery(fs, "T1", CoLocOptions{RadiusM: 200, Within: 5 * time.Minute, Exclude: []Area{home}})
+	if len(q.Probes) != 2 || q.Probes[0].At.Unix() != 100 || q.Probes[1].At.Unix() != 400 {
+		t.Fatalf("NearQuery probes = %+v, want the fixes at 100 and 400", q.Probes)
+	}
+	if q.RadiusM <= 200 || q.RadiusM > 205 || q.Within != 5*time.Minute+time.Second || q.Exclude != "T1" || q.MaxAccM != 100 {
+		t.Errorf("NearQuery = radius %v, within %v, exclude %q, max acc %v; want a little over 200 m and 5 min, T1, 100",
+			q.RadiusM, q.Within, q.Exclude, q.MaxAccM)
+	}
+	if err := q.Check(); err != nil {
+		t.Errorf("NearQuery().Check() = %v", err)
+	}
+	if q := NearQuery(fs, "T1", CoLocOptions{MaxAccM: -1}); len(q.Probes) != 4 || q.MaxAccM != 0 {
+		t.Errorf("NearQuery(keep all) = %d probes, max acc %v; want 4, 0", len(q.Probes), q.MaxAccM)
 	}
 }

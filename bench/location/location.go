@@ -48,9 +48,6 @@ type Config struct {
 	KeepStores bool
 	// Batch is writ's ingest batch size in rows; 0: ingest.DefaultBatchSize.
 	Batch int
-	// PieceSpan, if set, runs writ's co-location a second time with pieces
-	// spanning at most this long (CoLoc.Span in the report).
-	PieceSpan time.Duration
 
 	Log io.Writer // progress lines; nil: none
 }

@@ -3,14 +3,12 @@ package location
 import (
 	"context"
 	"io"
-	"math"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/writhq/writ/geo"
 	"github.com/writhq/writ/postgres"
 )
 
@@ -51,13 +49,6 @@ func BenchmarkLocation(b *testing.B) {
 		cfg.PostGISURL = ""
 	} else if cfg.PostGISURL == "" {
 		b.Logf("PostGIS side skipped: set WRIT_BENCH_POSTGIS or %s", postgres.TestDSNEnv)
-	}
-	if v := os.Getenv("WRIT_BENCH_PIECE_SPAN"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			b.Fatalf("WRIT_BENCH_PIECE_SPAN=%q: want a duration, e.g. 2h", v)
-		}
-		cfg.PieceSpan = d
 	}
 	if v := os.Getenv("WRIT_BENCH_BATCH"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -159,85 +150,6 @@ func TestParsePing(t *testing.T) {
 			t.Errorf("lastField(%q) = %q, want %q", tt.line, a, tt.acc)
 		}
 	}
-}
-
-// TestPieces checks the co-location pieces cover what co-location needs:
-// every point within the radius and time of a fix lies in some piece, and
-// pieces keep to the budget unless they hold one fix.
-func TestPieces(t *testing.T) {
-	const lat0, lon0 = 50.85, 4.35
-	mlon := metresPerDegLat * math.Cos(lat0*math.Pi/180)
-	at := func(t0 int64, xm, ym float64) geo.Fix {
-		return geo.Fix{T: t0, Lat: lat0 + ym/metresPerDegLat, Lon: lon0 + xm/mlon}
-	}
-	var fs []geo.Fix
-	// 10 h at rest with 30 m of jitter, a 6 km trip, an hour of silence,
-	// then another stay.
-	t0 := int64(1772409600)
-	for i := range 120 {
-		fs = append(fs, at(t0+int64(i)*300, float64(i%7)*5, float64(i%5)*6))
-	}
-	t0 += 120 * 300
-	for i := range 60 {
-		fs = append(fs, at(t0+int64(i)*15, float64(i)*100, float64(i)*30))
-	}
-	t0 += 60*15 + 3600
-	for i := range 20 {
-		fs = append(fs, at(t0+int64(i)*300, 6000, 1800))
-	}
-	for _, budget := range []float64{0.05, 1, 10} {
-		ps := pieces(fs, 100, 10*time.Minute, budget, 0)
-		if len(ps) == 0 {
-			t.Fatalf("pieces(budget %v) = none", budget)
-		}
-		// Probe points 99 m away (in 8 directions) and 9.9 min off of every fix.
-		for i, f := range fs {
-			for k := range 8 {
-				a := float64(k) * math.Pi / 4
-				lat := f.Lat + 99*math.Sin(a)/metresPerDegLat
-				lon := f.Lon + 99*math.Cos(a)/mlon
-				for _, dt := range []int64{-594, 0, 594} {
-					if !covered(ps, lat, lon, f.T+dt) {
-						t.Fatalf("budget %v: point 99 m (direction %d) and %d s from fix %d is in no piece", budget, k, dt, i)
-					}
-				}
-			}
-		}
-		for i, p := range ps {
-			km2 := (p.maxLat - p.minLat) * metresPerDegLat * (p.maxLon - p.minLon) * mlon / 1e6
-			if c := km2 * float64(p.to-p.from) / 3600; c > budget*1.01 && c > 0.05 {
-				t.Errorf("budget %v: piece %d costs %.3f km²·h", budget, i, c)
-			}
-		}
-		t.Logf("budget %v km²·h: %d pieces for %d fixes", budget, len(ps), len(fs))
-	}
-	if a, b := len(pieces(fs, 100, 10*time.Minute, 0.05, 0)), len(pieces(fs, 100, 10*time.Minute, 10, 0)); a <= b {
-		t.Errorf("a smaller budget gave %d pieces, a larger %d; want more for the smaller", a, b)
-	}
-	// A span cap cuts the 10 h rest into pieces of at most 2 h of fixes.
-	capped := pieces(fs, 100, 10*time.Minute, 10, 2*time.Hour)
-	for _, p := range capped {
-		if span := p.to - p.from - 2*600; span > 2*3600 {
-			t.Errorf("pieces(span 2h): a piece spans %d s of fixes", span)
-		}
-	}
-	for i, f := range fs {
-		if !covered(capped, f.Lat+99/metresPerDegLat, f.Lon, f.T+594) {
-			t.Errorf("pieces(span 2h): the point 99 m north and 594 s after fix %d is in no piece", i)
-		}
-	}
-	if got := pieces(nil, 100, time.Minute, 1, 0); len(got) != 0 {
-		t.Errorf("pieces(nil) = %v, want none", got)
-	}
-}
-
-func covered(ps []piece, lat, lon float64, t int64) bool {
-	for _, p := range ps {
-		if lat >= p.minLat && lat <= p.maxLat && lon >= p.minLon && lon <= p.maxLon && t >= p.from && t <= p.to {
-			return true
-		}
-	}
-	return false
 }
 
 // TestRunSmall runs the comparison on the smallest world (50 persons, 2

@@ -42,7 +42,6 @@ type Side struct {
 	Area         Latency            `json:"area"`
 	Gate         Latency            `json:"gate,omitzero"` // writ: one gate decision, audited
 	CoLoc        CoLoc              `json:"colocation"`
-	CoLocSpan    *CoLoc             `json:"colocation_span,omitempty"` // writ: pieces of at most Config.PieceSpan
 	Notes        []string           `json:"notes,omitempty"`
 
 	trajRows, areaRows []int
@@ -63,11 +62,10 @@ type CoLoc struct {
 	Runs        []float64          `json:"runs_ms"`
 	P50         float64            `json:"p50_ms"`
 	TargetFixes int                `json:"target_fixes"`
-	Reads       int                `json:"reads"`              // writ: gated reads (1 + area pieces)
+	Reads       int                `json:"reads"`              // writ: gated reads (the target's, the candidates')
 	RowsRead    int64              `json:"rows_read"`          // rows returned by the store (all reads)
 	Devices     int                `json:"devices"`            // devices found
 	Steps       map[string]float64 `json:"steps_ms,omitempty"` // of the last run
-	MaxSpan     string             `json:"max_piece_span,omitempty"`
 	TimedOut    bool               `json:"timed_out,omitempty"`
 }
 
@@ -232,16 +230,6 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		return v
 	})
-	for _, s := range r.Sides {
-		if c := s.CoLocSpan; c != nil {
-			row("co-location, pieces ≤ "+c.MaxSpan+" (ms)", "≤ 100 ms", func(t *Side) string {
-				if t != s {
-					return ""
-				}
-				return fmt.Sprintf("**%.0f** (%d reads, %d rows)", c.P50, c.Reads, c.RowsRead) + mark(c.P50 <= 100)
-			})
-		}
-	}
 	b.WriteString("\n")
 	for _, s := range r.Sides {
 		fmt.Fprintf(&b, "- **%s**: load steps", s.Name)

@@ -306,20 +306,12 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	cfg.logf("%s: trajectory p50 %.2f ms, area p50 %.2f ms", s.Name, s.Trajectory.P50, s.Area.P50)
 	s.Gate = summarize(f.gateMs, nil)
 
-	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs, 0) }); err != nil {
+	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs) }); err != nil {
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms", s.Name, floats(s.CoLoc.Runs))
-	if cfg.PieceSpan > 0 {
-		s.CoLocSpan = &CoLoc{}
-		if err := colocRuns(s.CoLocSpan, func() (*CoLoc, error) { return f.colocate(ctx, qs, cfg.PieceSpan) }); err != nil {
-			return nil, fmt.Errorf("co-location: %w", err)
-		}
-		s.CoLocSpan.MaxSpan = cfg.PieceSpan.String()
-		cfg.logf("%s: co-location (pieces ≤ %s) runs %v ms", s.Name, cfg.PieceSpan, floats(s.CoLocSpan.Runs))
-	}
-	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, cuts its accurate fixes into %d pieces of at most %.1f km²·h (box grown by %d m × window grown by %s), reads each piece as an area search under the geofence warrant, and ranks with geo.CoLocation; the gate decisions for the pieces (audited, 8 at a time) are in its time.",
-		min(cfg.Days, CoLocDays), s.CoLoc.Reads-1, pieceBudget, CoLocRadiusM, CoLocWithin))
+	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, then, under the geofence warrant, the pings within %d m and %s of its accurate fixes in one PingsNear (which reads only the (hour, cell) blocks around them), and ranks with geo.CoLocation; both gate decisions are in its time.",
+		min(cfg.Days, CoLocDays), CoLocRadiusM, CoLocWithin))
 	return s, nil
 }
 
@@ -369,14 +361,11 @@ func colocRuns(c *CoLoc, run func() (*CoLoc, error)) error {
 	return nil
 }
 
-// pieceBudget bounds one co-location piece: its box in km² times its window
-// in hours, the size of the benchmark's area search.
-const pieceBudget = 1.0
-
 // colocate finds the devices met with the target over the window, through
-// the store's reads only, as the API would at this scale: the target's
-// fixes, then an area search along them.
-func (f *fixture) colocate(ctx context.Context, qs *queries, maxSpan time.Duration) (*CoLoc, error) {
+// the store's reads, as the API does: the target's fixes under the device
+// warrant, then one PingsNear under the geofence warrant, which reads only
+// the blocks around the target's accurate fixes, and geo.CoLocation.
+func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 	steps := map[string]float64{}
 	start := time.Now()
 	t := start
@@ -399,59 +388,21 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, maxSpan time.Durati
 		target = tr.Fixes
 	}
 	accurate := geo.Accurate(target, CoLocMaxAccM)
-	ps := pieces(accurate, CoLocRadiusM, CoLocWithin, pieceBudget, maxSpan)
-	grants := make([]*writ.Grant, len(ps))
-	errs := make([]error, len(ps))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				p := ps[i]
-				grants[i], errs[i] = f.grant(ctx, f.fence, "", box(p.minLat, p.minLon, p.maxLat, p.maxLon),
-					time.Unix(p.from, 0), time.Unix(p.to, 0), "bench.colocation.candidates")
-			}
-		}()
-	}
-	for i := range ps {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	cg, err := f.grant(ctx, f.fence, "", nil, qs.from, qs.to, "bench.colocation.candidates")
+	if err != nil {
+		return nil, err
 	}
 	step("gate")
-	type key struct {
-		device string
-		at     int64
+	cands, err := f.db.PingsNear(ctx, cg, geo.NearQuery(accurate, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM,
+		Within: CoLocWithin, MaxAccM: CoLocMaxAccM}))
+	if err != nil {
+		return nil, err
 	}
-	seen := map[key]bool{}
-	var cands []writ.Ping
-	read := int64(len(rows))
-	for _, g := range grants {
-		rs, err := f.readAll(ctx, g)
-		if err != nil {
-			return nil, err
-		}
-		read += int64(len(rs))
-		for _, r := range rs {
-			k := key{r.Device, r.At.UnixNano()}
-			if r.Device != qs.target && !seen[k] {
-				seen[k] = true
-				cands = append(cands, r)
-			}
-		}
-	}
-	step("area reads")
+	step("near read")
 	res := geo.CoLocation(target, geo.Fixes(cands), qs.target,
 		geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM})
 	step("geo")
-	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 1 + len(ps),
-		RowsRead: read, Devices: len(res), Steps: steps}
+	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 2,
+		RowsRead: int64(len(rows) + len(cands)), Devices: len(res), Steps: steps}
 	return c, nil
 }
