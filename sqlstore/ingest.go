@@ -469,6 +469,15 @@ const chunkRows = 500
 // with the same value in every row (a batch's provenance): SQLite binds them
 // once per statement (INSERT ... SELECT ... FROM (VALUES ...)), which
 // PostgreSQL cannot type, so there they go with every row.
+//
+// In SQLite the statements are INSERT OR FAIL: with the default ABORT, a
+// multi-row INSERT into a table with CHECK or NOT NULL constraints keeps a
+// statement journal of every page it changes, so as to undo itself alone,
+// and past 64 KB (four 16 KB pages) that journal is a temporary file:
+// writing it took 23% of CommitBatch's CPU in lookout's
+// BenchmarkIngestNoLookouts (contacts, pings, plate reads). FAIL keeps the
+// rows before the failing one, which changes nothing here: every caller
+// runs in a batch's transaction and rolls it all back on any error.
 func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, consts []string, constVals []any, idx []int, vals func(dst []any, i int) []any) error {
 	if len(idx) == 0 {
 		return nil
@@ -485,10 +494,14 @@ func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, 
 	if len(consts) > 0 {
 		all += ", " + strings.Join(consts, ", ")
 	}
+	insert := "INSERT INTO "
+	if db.dialect.Name == "sqlite" {
+		insert = "INSERT OR FAIL INTO "
+	}
 	stmtFor := func(n int) string {
 		values := strings.Repeat(row+", ", n-1) + row
 		if !once {
-			return db.q("INSERT INTO " + table + " (" + all + ") VALUES " + values)
+			return db.q(insert + table + " (" + all + ") VALUES " + values)
 		}
 		sel := make([]string, 0, ncols+len(consts))
 		for i := range ncols {
@@ -497,7 +510,7 @@ func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, 
 		for range consts {
 			sel = append(sel, "?")
 		}
-		return "INSERT INTO " + table + " (" + all + ") SELECT " + strings.Join(sel, ", ") + " FROM (VALUES " + values + ")"
+		return insert + table + " (" + all + ") SELECT " + strings.Join(sel, ", ") + " FROM (VALUES " + values + ")"
 	}
 	var full *sql.Stmt
 	if len(idx) >= 2*per {
