@@ -21,7 +21,7 @@ type entry struct {
 	l         *writ.Lookout
 	from, to  time.Time // the authority's window
 	expiresAt time.Time
-	named     map[string]bool // selectors the authority names, for masking
+	named     map[string]bool // selectors the authority names, for masking; shared, read only
 	within    func(writ.Point) bool
 	conds     []writ.Condition // records: every condition, folded
 	known     map[string]bool  // subject_change: "field\x00value" seen
@@ -44,6 +44,9 @@ type Index struct {
 	pingCells, plateCells map[uint64][]*entry
 	// Records lookouts by "entity\x00field\x00value" of their first condition.
 	attrs map[string][]*entry
+	// named is the selectors each authority names, shared by its lookouts:
+	// an authority may name thousands.
+	named map[*writ.Authority]map[string]bool
 	n     int
 }
 
@@ -52,7 +55,8 @@ func (x *Index) Len() int { return x.n }
 
 func newIndex() *Index {
 	return &Index{phones: map[string][]*entry{}, devices: map[string][]*entry{}, plates: map[string][]*entry{},
-		pingCells: map[uint64][]*entry{}, plateCells: map[uint64][]*entry{}, attrs: map[string][]*entry{}}
+		pingCells: map[uint64][]*entry{}, plateCells: map[uint64][]*entry{}, attrs: map[string][]*entry{},
+		named: map[*writ.Authority]map[string]bool{}}
 }
 
 // add indexes l under authority a. Lookouts whose authority is not
@@ -61,10 +65,15 @@ func (x *Index) add(l *writ.Lookout, a *writ.Authority) {
 	if a == nil || a.Status != writ.AuthApproved || l.Status != writ.LookoutActive {
 		return
 	}
-	e := &entry{l: l, from: a.WindowStart, to: a.WindowEnd, expiresAt: a.ExpiresAt, named: map[string]bool{}}
-	for _, s := range a.Selectors {
-		e.named[s.String()] = true
+	named, ok := x.named[a]
+	if !ok {
+		named = make(map[string]bool, len(a.Selectors))
+		for _, s := range a.Selectors {
+			named[s.String()] = true
+		}
+		x.named[a] = named
 	}
+	e := &entry{l: l, from: a.WindowStart, to: a.WindowEnd, expiresAt: a.ExpiresAt, named: named}
 	x.n++
 	switch l.Kind {
 	case writ.LookoutAppears:
