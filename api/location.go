@@ -451,19 +451,20 @@ func (s *Server) readPings(ctx context.Context, gate *scope.Gate, req scope.Requ
 }
 
 // readPingsNear reads, in one gated and audited read, the pings near a
-// track that the request's grant covers (writ.NearQuery).
-func (s *Server) readPingsNear(ctx context.Context, req scope.Request, q writ.NearQuery) ([]writ.Ping, *writ.Grant, error) {
+// track that the request's grant covers (writ.NearQuery), as tracks.
+func (s *Server) readPingsNear(ctx context.Context, req scope.Request, q writ.NearQuery) ([]geo.Track, *writ.Grant, error) {
 	var (
-		rows  []writ.Ping
-		grant *writ.Grant
+		tracks geo.TrackBuilder
+		grant  *writ.Grant
 	)
 	err := s.gate.Read(ctx, req, func(g *writ.Grant) (int, error) {
 		grant = g
-		var err error
-		rows, err = s.store.PingsNear(ctx, g, q)
-		return len(rows), err
+		return s.store.PingsNear(ctx, g, q, func(p *writ.Ping) error {
+			tracks.Add(p)
+			return nil
+		})
 	})
-	return rows, grant, err
+	return tracks.Tracks(), grant, err
 }
 
 func (s *Server) readPlates(ctx context.Context, req scope.Request) ([]writ.PlateRead, *writ.Grant, error) {
@@ -717,11 +718,10 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	// Only the pings near the target's fixes are read: over a city and a
 	// month, the whole area search would be most of the data.
-	crows, cgrant, err := s.readPingsNear(ctx, creq, geo.NearQuery(tfix, target, o))
+	cands, cgrant, err := s.readPingsNear(ctx, creq, geo.NearQuery(tfix, target, o))
 	if err != nil {
 		return err
 	}
-	cands := geo.Fixes(crows)
 	res := CoLocationResult{Grant: grantInfo(grant), CandidatesGrant: grantInfo(cgrant), Target: target,
 		Pseudonymous: pseudo, Devices: []CoLocated{}}
 	var fs []geo.Feature

@@ -16,6 +16,11 @@ type Clip struct {
 	// Inside, if set, is an exact test (a polygon, a circle) applied to the
 	// pings that pass the window and the box.
 	Inside func(lat, lon float64) bool
+	// Overlaps, if set, is asked first with the block's span (unix ms,
+	// inclusive) and box: false skips the block undecoded. A reader near a
+	// track (sqlstore's PingsNear) skips the parts of a busy cell the track
+	// does not come near.
+	Overlaps func(minT, maxT int64, b Box) bool
 }
 
 // Filter decodes from block b only the pings inside c. It rejects a block
@@ -34,6 +39,10 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 	}
 	n := bl.Count
 	if n == 0 || bl.MaxT < c.From || bl.MinT >= c.To {
+		return dst, nil
+	}
+	if c.Overlaps != nil && !c.Overlaps(bl.MinT, bl.MaxT, Box{MinLat: float64(bl.MinLat) / 1e6, MinLon: float64(bl.MinLon) / 1e6,
+		MaxLat: float64(bl.MaxLat) / 1e6, MaxLon: float64(bl.MaxLon) / 1e6}) {
 		return dst, nil
 	}
 	var bLat0, bLat1, bLon0, bLon1 int64

@@ -83,6 +83,26 @@ func TestFilter(t *testing.T) {
 			t.Fatalf("disjoint clip %+v: %d pings, %v", c, len(got), err)
 		}
 	}
+	// Overlaps sees the block's header: its span and box, exactly.
+	var seen []any
+	all := Clip{From: math.MinInt64, To: math.MaxInt64}
+	skip := all
+	skip.Overlaps = func(minT, maxT int64, bx Box) bool {
+		seen = append(seen, minT, maxT, bx)
+		return false
+	}
+	if got, err := Filter(b, skip); err != nil || len(got) != 0 {
+		t.Fatalf("Overlaps false: %d pings, %v; want none", len(got), err)
+	}
+	want := []any{h.MinT, h.MaxT, Box{MinLat: float64(h.MinLat) / 1e6, MinLon: float64(h.MinLon) / 1e6, MaxLat: float64(h.MaxLat) / 1e6, MaxLon: float64(h.MaxLon) / 1e6}}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("Overlaps saw %v, want the header %v", seen, want)
+	}
+	keep := all
+	keep.Overlaps = func(int64, int64, Box) bool { return true }
+	if got, err := Filter(b, keep); err != nil || len(got) != 100 {
+		t.Fatalf("Overlaps true: %d pings, %v; want 100", len(got), err)
+	}
 	// AppendFilter keeps what dst held.
 	dst := []Ping{{Device: "keep"}}
 	dst, err := AppendFilter(dst, b, Clip{From: math.MinInt64, To: math.MaxInt64})

@@ -266,6 +266,11 @@ type pingRead struct {
 	// keep, if set, narrows the read further (PingsNear): a ping is
 	// returned only if keep holds for its exact position and time.
 	keep func(dev string, lat, lon, acc float64, us int64) bool
+	// overlaps, if set, skips whole blocks first (pingblock.Clip.Overlaps).
+	overlaps func(minT, maxT int64, b pingblock.Box) bool
+	// the batch info looked up last
+	last      *pingBatchInfo
+	lastBatch int64
 }
 
 // add clips blocks, grouped by their first batch, and keeps in out the
@@ -312,6 +317,7 @@ func (r *pingRead) clip() pingblock.Clip {
 		c.Inside = func(lat, lon float64) bool { return area.Contains(writ.Point{Lat: lat, Lon: lon}) }
 	}
 	c.From, c.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
+	c.Overlaps = r.overlaps
 	return c
 }
 
@@ -507,8 +513,12 @@ func (p *pingStmts) close() {
 
 // info loads a batch's provenance, once per DB.
 func (r *pingRead) info(ctx context.Context, batch int64) (*pingBatchInfo, error) {
+	if r.last != nil && r.lastBatch == batch { // a merged block's pings come in runs of one batch
+		return r.last, nil
+	}
 	if v, ok := r.db.pings.batches.Load(batch); ok {
-		return v.(*pingBatchInfo), nil
+		r.last, r.lastBatch = v.(*pingBatchInfo), batch
+		return r.last, nil
 	}
 	if _, err := r.db.pings.prepare(r.db); err != nil {
 		return nil, err

@@ -259,6 +259,7 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 			continue
 		}
 		all = all[:0]
+		parts := 0
 		for i := range key {
 			b := &key[i]
 			if !mergeOne(b) {
@@ -281,15 +282,7 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 		if kept == 0 {
 			whole = append(whole, key[0].cell)
 		}
-		// In id order, not time order: a batch's pings of one device
-		// stay together, so the line, position and time columns keep the
-		// small deltas of the blocks merged (by time, a block of 29
-		// batches' pings took 3 more bytes a ping), and each part spans
-		// few batches. An hour's block needs no time order to be cut.
-		slices.SortFunc(all, func(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) })
-		parts := (len(all) + maxBlockPings - 1) / maxBlockPings
-		for i := range parts {
-			grp := all[i*len(all)/parts : (i+1)*len(all)/parts]
+		for i, grp := range settleParts(all) {
 			first, last := grp[0].Line>>32, grp[0].Line>>32
 			for _, p := range grp {
 				first, last = min(first, p.Line>>32), max(last, p.Line>>32)
@@ -298,6 +291,7 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 			enc = pingblock.AppendEncode(enc, grp)
 			out = append(out, blockRow{k1: hour, k2: key[0].cell, part: -1 - i, n: len(grp), from: from, to: len(enc),
 				first: first, last: last})
+			parts = i + 1
 		}
 		st.Keys++
 		st.Before += merge
@@ -370,4 +364,92 @@ func (db *DB) loadLayouts(ctx context.Context, tx *sql.Tx, blocks []cellBlock, i
 		}
 	}
 	return nil
+}
+
+// Parts of a settled key. A busy key (thousands of pings in a cell-hour) is
+// cut by place as well as size: its pings go to a 4 × 4 grid over their
+// box, the grid is walked row by row in a snake, and a part ends at a grid
+// square once it holds settleMinPart pings, or before it would pass
+// maxBlockPings. Parts stay nearly full: cut finer (64 pings), a key made
+// three times the rows, and the reads paid more in row lookups than they
+// saved in decoding. Each part's header box is then a few squares of the cell,
+// so a read near a track (PingsNear, through pingblock.Clip.Overlaps) skips
+// the parts the track does not come near. Within a square, pings stay in
+// id order: a batch's pings of one device stay together, so the line,
+// position and time columns keep small deltas (by time, a block of 29
+// batches' pings took 3 more bytes a ping). A cell-hour block needs no time
+// order to be cut to a window.
+const (
+	settleGrid    = 4
+	settleMinPart = 400
+)
+
+// settleParts orders all (one key's pings, ids in Line) and cuts it into
+// parts of at most maxBlockPings.
+func settleParts(all []pingblock.Ping) [][]pingblock.Ping {
+	if len(all) <= maxBlockPings {
+		slices.SortFunc(all, func(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) })
+		return [][]pingblock.Ping{all}
+	}
+	minLat, maxLat, minLon, maxLon := all[0].Lat, all[0].Lat, all[0].Lon, all[0].Lon
+	for _, p := range all {
+		minLat, maxLat = min(minLat, p.Lat), max(maxLat, p.Lat)
+		minLon, maxLon = min(minLon, p.Lon), max(maxLon, p.Lon)
+	}
+	square := func(p *pingblock.Ping) int {
+		row := gridIndex(p.Lat, minLat, maxLat)
+		col := gridIndex(p.Lon, minLon, maxLon)
+		if row%2 == 1 {
+			col = settleGrid - 1 - col
+		}
+		return row*settleGrid + col
+	}
+	type placed struct {
+		sq int
+		p  pingblock.Ping
+	}
+	ps := make([]placed, len(all))
+	for i := range all {
+		ps[i] = placed{square(&all[i]), all[i]}
+	}
+	slices.SortFunc(ps, func(a, b placed) int { return cmp.Or(cmp.Compare(a.sq, b.sq), cmp.Compare(a.p.Line, b.p.Line)) })
+	for i := range ps {
+		all[i] = ps[i].p
+	}
+	var out [][]pingblock.Ping
+	start := 0
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && ps[j].sq == ps[i].sq {
+			j++
+		}
+		// all[i:j] is one square.
+		if j-start > maxBlockPings && i > start { // the square does not fit: end the part before it
+			out = append(out, all[start:i])
+			start = i
+		}
+		for j-start > maxBlockPings { // a square over a block: cut it evenly
+			n := (j - start + maxBlockPings - 1) / maxBlockPings
+			size := (j - start + n - 1) / n
+			out = append(out, all[start:start+size])
+			start += size
+		}
+		if j-start >= settleMinPart {
+			out = append(out, all[start:j])
+			start = j
+		}
+		i = j
+	}
+	if start < len(all) {
+		out = append(out, all[start:])
+	}
+	return out
+}
+
+// gridIndex is v's square, 0 to settleGrid-1, over [lo, hi].
+func gridIndex(v, lo, hi float64) int {
+	if hi <= lo {
+		return 0
+	}
+	return min(settleGrid-1, int((v-lo)/(hi-lo)*settleGrid))
 }

@@ -101,3 +101,61 @@ func TestExact(t *testing.T) {
 		}
 	}
 }
+
+func TestSettleParts(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 100, 129, 700, 5000, 20000} {
+		var all []pingblock.Ping
+		for i := range n {
+			// Two hot spots and a scatter, over a cell of about 1 km.
+			lat, lon := 50.85+r.Float64()*0.01, 4.35+r.Float64()*0.014
+			if i%3 == 0 {
+				lat, lon = 50.852+r.NormFloat64()*0.0002, 4.352+r.NormFloat64()*0.0003
+			}
+			all = append(all, pingblock.Ping{Device: "d", T: int64(i), Lat: lat, Lon: lon, Line: int64(r.IntN(50))<<32 | int64(i)})
+		}
+		parts := settleParts(all)
+		seen := map[int64]bool{}
+		var small int
+		for _, p := range parts {
+			if len(p) == 0 || len(p) > maxBlockPings {
+				t.Fatalf("n=%d: a part of %d pings", n, len(p))
+			}
+			if len(p) < settleMinPart {
+				small++
+			}
+			for i, q := range p {
+				if seen[q.Line] {
+					t.Fatalf("n=%d: ping %d in two parts", n, q.Line)
+				}
+				seen[q.Line] = true
+				if i > 0 && len(parts) == 1 && q.Line < p[i-1].Line {
+					t.Fatalf("n=%d: one part not in id order", n)
+				}
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("n=%d: parts hold %d pings", n, len(seen))
+		}
+		if small > len(parts)/3+1 {
+			t.Errorf("n=%d: %d of %d parts under %d pings; want most parts nearly full", n, small, len(parts), settleMinPart)
+		}
+		if want := (n + maxBlockPings - 1) / maxBlockPings; len(parts) < want {
+			t.Errorf("n=%d: %d parts, want at least %d", n, len(parts), want)
+		}
+		if n >= 5000 { // a busy key: parts cover a fraction of the key's box each
+			var area float64
+			for _, p := range parts {
+				b := pingblock.Box{MinLat: 90, MaxLat: -90, MinLon: 180, MaxLon: -180}
+				for _, q := range p {
+					b.MinLat, b.MaxLat = min(b.MinLat, q.Lat), max(b.MaxLat, q.Lat)
+					b.MinLon, b.MaxLon = min(b.MinLon, q.Lon), max(b.MaxLon, q.Lon)
+				}
+				area += (b.MaxLat - b.MinLat) * (b.MaxLon - b.MinLon)
+			}
+			if mean := area / float64(len(parts)); mean > 0.01*0.014/4 {
+				t.Errorf("n=%d: parts cover %.2g deg² on average, want a fraction of the key's %.2g", n, mean, 0.01*0.014)
+			}
+		}
+	}
+}

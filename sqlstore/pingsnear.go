@@ -11,11 +11,11 @@ import (
 	"github.com/writhq/writ/pingblock"
 )
 
-// PingsNear returns, in id order, the pings the grant lets Pings return
-// that lie within q.RadiusM and q.Within of one of q's probes: the
-// candidates of a co-location. Distance is measured on an equirectangular
-// projection at the probe's latitude (Earth radius 6,371,008.8 m), which
-// is within 0.01% of the great circle at these radii.
+// PingsNear passes to each the pings the grant lets Pings return that lie
+// within q.RadiusM and q.Within of one of q's probes, the candidates of a
+// co-location, and returns how many it passed. Distance is measured on an
+// equirectangular projection at the probe's latitude (Earth radius
+// 6,371,008.8 m), which is within 0.01% of the great circle at these radii.
 //
 // Under a grant naming devices it reads those devices' blocks over the
 // probes' span. Under an area grant it reads only the (hour, cell) blocks
@@ -23,33 +23,53 @@ import (
 // each piece reads the cells covering its box, grown by the radius, for the
 // hours its window, grown by q.Within, touches. Every ping is clipped to the
 // grant as Pings clips it, then tested against the probes before it is
-// built into a writ.Ping. A result over writ.MaxNearRows is refused.
-func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery) ([]writ.Ping, error) {
+// built into a writ.Ping. The pings come block by block, in no set order,
+// and are not kept: a co-location at 100M pings passes 760,000 of them,
+// and collecting them in one slice cost more than reading them.
+// More than writ.MaxNearRows is refused (after that many have been passed).
+func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, each func(*writ.Ping) error) (int, error) {
 	if err := g.Check(writ.CatLocation); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if err := q.Check(); err != nil {
-		return nil, err
+		return 0, err
 	}
 	values, from, to, _, ok := g.Clip(writ.EventQuery{})
 	area := g.Area()
 	m := newNearMatch(q)
 	if !ok || m == nil || (len(values) == 0 && len(area) == 0) {
-		return []writ.Ping{}, nil
+		return 0, nil
 	}
 	fromUs, toUs := max(ceilMicros(from), m.lo), min(ceilMicros(to), m.hi+1)
 	if fromUs >= toUs {
-		return []writ.Ping{}, nil
+		return 0, nil
 	}
-	r := &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, keep: m.near}
-	out := []writ.Ping{}
-	emit := func(refs []blockRef, next int64) (bool, error) {
-		var err error
-		if out, _, err = r.add(ctx, out, refs, math.MaxInt, next); err != nil {
-			return true, err
-		}
-		if len(out) > writ.MaxNearRows {
-			return true, writ.Errorf(writ.EInvalid, "more than %d pings lie near the track; narrow the radius, the time or the window", writ.MaxNearRows)
+	r := &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, keep: m.near, overlaps: m.overlaps}
+	var buf []writ.Ping
+	n := 0
+	// Every block is wanted, so there is no paging: the blocks go to
+	// batch grouped by first batch, as it needs, and on to each.
+	emit := func(refs []blockRef, _ int64) (bool, error) {
+		slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
+		for start := 0; start < len(refs); {
+			end := start + 1
+			for end < len(refs) && refs[end].batch == refs[start].batch {
+				end++
+			}
+			var err error
+			if buf, err = r.batch(ctx, buf[:0], refs[start:end]); err != nil {
+				return true, err
+			}
+			start = end
+			for i := range buf {
+				if n == writ.MaxNearRows {
+					return true, writ.Errorf(writ.EInvalid, "more than %d pings lie near the track; narrow the radius, the time or the window", writ.MaxNearRows)
+				}
+				n++
+				if err := each(&buf[i]); err != nil {
+					return true, err
+				}
+			}
 		}
 		return false, nil
 	}
@@ -60,10 +80,9 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery) ([
 		err = db.nearCellBlocks(ctx, m, area, fromUs, toUs, emit)
 	}
 	if err != nil {
-		return nil, db.wrap(err)
+		return n, db.wrap(err)
 	}
-	slices.SortFunc(out, func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return n, nil
 }
 
 // nearCellBlocks reads the (hour, cell) blocks around m's probes, each
@@ -236,6 +255,33 @@ func (m *nearMatch) near(dev string, lat, lon, acc float64, us int64) bool {
 			if dx*dx+dy*dy <= m.r2 {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// overlaps reports whether a block (its span in unix ms, inclusive, and
+// its box) may hold a ping near a probe: whether the box meets the box of
+// a bin whose probes are within Within of the span. It pads the block by a
+// millisecond and 1e-5° (a metre), as the header of a block holding rows
+// rounded (own batches) is rounded too.
+func (m *nearMatch) overlaps(minT, maxT int64, b pingblock.Box) bool {
+	lo, hi := minT*1000-1000, maxT*1000+1000
+	if hi < m.lo || lo > m.hi {
+		return false
+	}
+	const pad = 1e-5
+	nb := int64(len(m.bins))
+	for bb := max((lo-m.t0)/m.bw-1, 0); bb <= min((hi-m.t0)/m.bw+1, nb-1); bb++ {
+		bx := &m.boxes[bb]
+		if bx.MinLat > bx.MaxLat {
+			continue
+		}
+		if bx.MinLon < -180 || bx.MaxLon > 180 { // across the antimeridian: do not try
+			return true
+		}
+		if b.MaxLat+pad >= bx.MinLat && b.MinLat-pad <= bx.MaxLat && b.MaxLon+pad >= bx.MinLon && b.MinLon-pad <= bx.MaxLon {
+			return true
 		}
 	}
 	return false

@@ -393,16 +393,20 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 		return nil, err
 	}
 	step("gate")
-	cands, err := f.db.PingsNear(ctx, cg, geo.NearQuery(accurate, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM,
-		Within: CoLocWithin, MaxAccM: CoLocMaxAccM}))
+	var cands geo.TrackBuilder
+	near, err := f.db.PingsNear(ctx, cg, geo.NearQuery(accurate, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM,
+		Within: CoLocWithin, MaxAccM: CoLocMaxAccM}), func(p *writ.Ping) error {
+		cands.Add(p)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	step("near read")
-	res := geo.CoLocation(target, geo.Fixes(cands), qs.target,
+	res := geo.CoLocation(target, cands.Tracks(), qs.target,
 		geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM})
 	step("geo")
 	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 2,
-		RowsRead: int64(len(rows) + len(cands)), Devices: len(res), Steps: steps}
+		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps}
 	return c, nil
 }
