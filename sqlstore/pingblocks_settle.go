@@ -387,8 +387,13 @@ const (
 // settleParts orders all (one key's pings, ids in Line) and cuts it into
 // parts of at most maxBlockPings.
 func settleParts(all []pingblock.Ping) [][]pingblock.Ping {
+	// all comes mostly in id order already (blocks in batch order, each
+	// in line order): check before sorting.
+	byID := func(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) }
+	if !slices.IsSortedFunc(all, byID) {
+		slices.SortFunc(all, byID)
+	}
 	if len(all) <= maxBlockPings {
-		slices.SortFunc(all, func(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) })
 		return [][]pingblock.Ping{all}
 	}
 	minLat, maxLat, minLon, maxLon := all[0].Lat, all[0].Lat, all[0].Lon, all[0].Lon
@@ -396,34 +401,36 @@ func settleParts(all []pingblock.Ping) [][]pingblock.Ping {
 		minLat, maxLat = min(minLat, p.Lat), max(maxLat, p.Lat)
 		minLon, maxLon = min(minLon, p.Lon), max(maxLon, p.Lon)
 	}
-	square := func(p *pingblock.Ping) int {
-		row := gridIndex(p.Lat, minLat, maxLat)
-		col := gridIndex(p.Lon, minLon, maxLon)
+	// A stable counting sort by square keeps id order within each.
+	const squares = settleGrid * settleGrid
+	sq := make([]uint8, len(all))
+	var next [squares + 1]int
+	for i := range all {
+		row := gridIndex(all[i].Lat, minLat, maxLat)
+		col := gridIndex(all[i].Lon, minLon, maxLon)
 		if row%2 == 1 {
 			col = settleGrid - 1 - col
 		}
-		return row*settleGrid + col
+		sq[i] = uint8(row*settleGrid + col)
+		next[sq[i]+1]++
 	}
-	type placed struct {
-		sq int
-		p  pingblock.Ping
+	for k := 1; k <= squares; k++ {
+		next[k] += next[k-1]
 	}
-	ps := make([]placed, len(all))
+	ends := next // ends[k] is where square k starts; ends[k+1] where it ends
+	placed := make([]pingblock.Ping, len(all))
 	for i := range all {
-		ps[i] = placed{square(&all[i]), all[i]}
+		placed[next[sq[i]]] = all[i]
+		next[sq[i]]++
 	}
-	slices.SortFunc(ps, func(a, b placed) int { return cmp.Or(cmp.Compare(a.sq, b.sq), cmp.Compare(a.p.Line, b.p.Line)) })
-	for i := range ps {
-		all[i] = ps[i].p
-	}
+	copy(all, placed)
 	var out [][]pingblock.Ping
 	start := 0
-	for i := 0; i < len(all); {
-		j := i + 1
-		for j < len(all) && ps[j].sq == ps[i].sq {
-			j++
+	for k := range squares {
+		i, j := ends[k], ends[k+1] // all[i:j] is square k
+		if i == j {
+			continue
 		}
-		// all[i:j] is one square.
 		if j-start > maxBlockPings && i > start { // the square does not fit: end the part before it
 			out = append(out, all[start:i])
 			start = i
@@ -438,7 +445,6 @@ func settleParts(all []pingblock.Ping) [][]pingblock.Ping {
 			out = append(out, all[start:j])
 			start = j
 		}
-		i = j
 	}
 	if start < len(all) {
 		out = append(out, all[start:])
