@@ -40,7 +40,7 @@ const settlePingsPerTx = 1 << 20
 // settling remembers the hours whose cell blocks batches wrote since they
 // were last settled. It lives in memory: hours a crashed process left
 // unsettled read correctly, only slower, until SettlePings covers them
-// again (CompactPingCells, 'writ pings compact').
+// again (CompactPingCells, 'writ store settle').
 type settling struct {
 	mu      sync.Mutex
 	pending map[int64]bool // hour

@@ -53,7 +53,7 @@ Local commands work on a data directory (--data, $WRIT_DATA, default ./writ-data
 Client commands talk to a running server (--server/$WRIT_SERVER, token from
 'writ login' or $WRIT_TOKEN).`,
 		subs: []*command{demoCmd(), initCmd(), serveCmd(), loginCmd(), logoutCmd(), userCmd(), caseCmd(),
-			subjectCmd(), authorityCmd(), agreementCmd(), readCmd(), commsCmd(), feedCmd(), auditCmd(), worldCmd(), ingestCmd(), resolveCmd(), locationCmd(), platesCmd(), lookoutCmd(), alertsCmd()}}
+			subjectCmd(), authorityCmd(), agreementCmd(), readCmd(), commsCmd(), feedCmd(), auditCmd(), worldCmd(), ingestCmd(), resolveCmd(), locationCmd(), platesCmd(), lookoutCmd(), alertsCmd(), storeCmd()}}
 }
 
 func run(ctx context.Context, e *env, args []string) int {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/writhq/writ"
+)
+
+// TestStoreSettle leaves an hour unsettled, as a killed ingest would (the
+// store that committed it is never closed), and settles it with the
+// command.
+func TestStoreSettle(t *testing.T) {
+	e := newIngestEnv(t)
+	ctx := context.Background()
+	l := &localFlags{data: e.data}
+	st, err := l.openStore(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Writer().Close() }) // not st.Close: that would settle
+	at := time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)
+	var line int64 = 2
+	for n := range 3 {
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:killed", Number: int64(n), Size: 50, Dataset: "carrier-location",
+			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: e.authority}}
+		for i := range 50 {
+			b.Pings = append(b.Pings, writ.Ping{Device: fmt.Sprint("dev-", n), At: at.Add(time.Duration(i) * time.Minute),
+				Lat: 50.85, Lon: 4.35, AccuracyM: 10, Prov: writ.Provenance{Offset: line, ContentHash: fmt.Sprint("h", line)}})
+			line++
+		}
+		if res, err := st.CommitBatch(ctx, b); err != nil || res.Stored != 50 {
+			t.Fatalf("CommitBatch = %+v, %v", res, err)
+		}
+	}
+	blocks := func() int {
+		var n int
+		if err := st.Reader().QueryRow(`SELECT count(*) FROM ping_cell_blocks`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Three batches in one hour and one cell: three blocks of one key,
+	// left pending.
+	before := blocks()
+	if before != 3 {
+		t.Fatalf("cell blocks before = %d, want 3", before)
+	}
+	code, out, errs := e.c.run("", "store", "settle", "--data", e.data, "--from", "2025-06-01", "--to", "2025-06-02")
+	if code != 0 || !strings.Contains(out, "settled 1 (hour, cell) keys: 3 blocks merged into 1, 150 pings") {
+		t.Fatalf("writ store settle = %d, %q, %q; want 1 key of 3 blocks merged", code, out, errs)
+	}
+	if after := blocks(); after != before-2 {
+		t.Errorf("cell blocks after = %d, want %d", after, before-2)
+	}
+	code, out, _ = e.c.run("", "store", "settle", "--data", e.data)
+	if code != 0 || !strings.Contains(out, "settled 0 (hour, cell) keys") {
+		t.Errorf("writ store settle again = %d, %q; want nothing left", code, out)
+	}
+	code, _, errs = e.c.run("", "store", "settle", "--data", e.data, "--from", "2025-06-02", "--to", "2025-06-01")
+	if code != 2 || !strings.Contains(errs, "is not before") {
+		t.Errorf("writ store settle backwards = %d, %q; want a usage error", code, errs)
+	}
+}
