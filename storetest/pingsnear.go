@@ -214,3 +214,84 @@ func testPingsNear(t *testing.T, f *fixture) {
 		}
 	}
 }
+
+// testSettleConcurrent commits batches into one hour while another
+// goroutine settles that hour over and over: on PostgreSQL the two run at
+// once, and no ping may be lost or doubled.
+func testSettleConcurrent(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	a := f.authority()
+	a.Categories = []writ.Category{writ.CatLocation}
+	a.Area = propOuter
+	a = f.approved(t, a)
+	const batches, per = 30, 100
+	done := make(chan error, 1)
+	go func() {
+		var line int64 = 2
+		for n := range batches {
+			b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:concurrent", Number: int64(n), Size: per, Dataset: "carrier-location",
+				Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: a.ID}}
+			for i := range per {
+				// On the 1e-6° grid, so blocks hold them exactly.
+				b.Pings = append(b.Pings, writ.Ping{Device: fmt.Sprint("dev-", i%7), At: t0.Add(time.Duration(i*30+n) * time.Second),
+					Lat: float64(40_700_000+500*(i%10)) / 1e6, Lon: -74.0, AccuracyM: 5,
+					Prov: writ.Provenance{Offset: line, ContentHash: fmt.Sprint("h", line)}})
+				line++
+			}
+			if res, err := db.CommitBatch(ctx, b); err != nil || res.Stored != per {
+				done <- fmt.Errorf("CommitBatch(%d) = %+v, %v", n, res, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	settled := 0
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		st, err := db.CompactPingCells(ctx, t0, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatalf("CompactPingCells while committing: %v", err)
+		}
+		settled += st.Keys
+	}
+	if _, err := db.CompactPingCells(ctx, t0, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d keys settled while batches were committed", settled)
+	if settled == 0 {
+		t.Errorf("no key was settled while batches were committed; the test raced nothing")
+	}
+
+	g := f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(time.Hour)})
+	seen := map[int64]bool{}
+	q := writ.EventQuery{Limit: 700}
+	for {
+		page, err := db.Pings(ctx, g, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page {
+			if seen[p.Prov.Offset] {
+				t.Fatalf("ping at line %d read twice", p.Prov.Offset)
+			}
+			seen[p.Prov.Offset] = true
+			q.AfterID = p.ID
+		}
+		if len(page) < q.Limit {
+			break
+		}
+	}
+	if len(seen) != batches*per {
+		t.Fatalf("read %d pings after concurrent settling, want %d", len(seen), batches*per)
+	}
+	if n := unsettledKeys(t, db); n != 0 {
+		t.Errorf("%d keys unsettled after the last settling", n)
+	}
+}

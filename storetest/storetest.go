@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"CompactOnCommit", testCompactOnCommit},
 		{"SettleOnCommit", testSettleOnCommit},
 		{"PingsNear", testPingsNear},
+		{"SettleConcurrent", testSettleConcurrent},
 		{"ResolutionDecisions", testResolutionDecisions},
 		{"ResolutionGrants", testResolutionGrants},
 		{"Lookouts", testLookouts},
