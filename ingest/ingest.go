@@ -61,6 +61,14 @@ type Settler interface {
 	Settle(ctx context.Context) error
 }
 
+// Preparer is a store that can do the CPU part of committing a batch
+// ahead of CommitBatch (sqlstore lays out pings in blocks). File calls
+// PrepareBatch in its parsing goroutine, so that on two cores one batch is
+// laid out while the one before is written.
+type Preparer interface {
+	PrepareBatch(b *writ.Batch)
+}
+
 // Summary is what an ingest run did.
 type Summary struct {
 	File        string           `json:"file"`
@@ -263,6 +271,9 @@ func (r *run) parse(ctx context.Context, ch chan<- pending) error {
 		}
 		p := cur
 		cur = pending{}
+		if pr, ok := r.st.(Preparer); ok {
+			pr.PrepareBatch(p.b)
+		}
 		select {
 		case ch <- p:
 			return nil

@@ -34,6 +34,7 @@ type DB struct {
 	pings   pingStmts
 	compact compaction
 	settle  settling
+	plans   preparedPlans
 }
 
 // New wraps open database handles and migrates the schema to the latest version.

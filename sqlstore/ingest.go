@@ -264,6 +264,10 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (writ.BatchResult, int, error) {
 	var res writ.BatchResult
 	var devBlocks int
+	var plan *pingPlan
+	if own == nil {
+		plan = db.takePlan(b)
+	}
 	err := db.batchTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		res = writ.BatchResult{}
 		keep, quar := own, b.Quarantine
@@ -326,7 +330,11 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 		}
 		switch {
 		case b.Kind == writ.DataPings:
-			devBlocks, err = db.writePings(ctx, conn, tx, pingWrite{batch: res.ID, rows: b.Pings, keep: keep, own: own != nil})
+			w := pingWrite{batch: res.ID, rows: b.Pings, keep: keep, own: own != nil}
+			if own == nil && len(keep) == len(b.Pings) {
+				w.plan = plan // laid out for every row of b, as here
+			}
+			devBlocks, err = db.writePings(ctx, conn, tx, w)
 		case own == nil && db.dialect.CopyFrom != nil:
 			err = db.copyRows(ctx, conn, rs, keep, []any{b.Dataset, b.Source, strconv.FormatInt(res.ID, 10), b.BasisKind, b.BasisID})
 		case own != nil:

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/pingblock"
@@ -89,6 +90,20 @@ type pingWrite struct {
 	// own: the rows carry their own provenance (the Insert methods); it is
 	// kept per row in ping_rows, as are exact values.
 	own bool
+	// plan, if set, is the layout PrepareBatch computed for these rows.
+	plan *pingPlan
+}
+
+// pingPlan is a batch's pings laid out in blocks, ready to insert: all
+// that writing them needs but the batch's id.
+type pingPlan struct {
+	own      bool // kept in ping_rows too (see writePings)
+	base     int64
+	rowsHash []byte
+	devRows  []blockRow
+	cellRows []blockRow
+	enc      []byte
+	n        int // the rows planned
 }
 
 // writePings writes the kept pings of a batch as blocks, in the batch's
@@ -100,70 +115,91 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	if len(w.keep) == 0 {
 		return 0, nil
 	}
-	own := w.own
+	p := w.plan
+	if p == nil || p.n != len(w.keep) {
+		var err error
+		if p, err = planPings(w.rows, w.keep, w.own); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_batches (batch, base, own, rows_hash) VALUES (?, ?, ?, ?)`),
+		w.batch, p.base, p.own, p.rowsHash); err != nil {
+		return 0, fmt.Errorf("insert ping_batches: %w", err)
+	}
+	if err := db.insertBlocks(ctx, conn, tx, "ping_device_blocks", []string{"device", "day"}, w.batch, p.devRows, p.enc, true); err != nil {
+		return 0, err
+	}
+	if err := db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, w.batch, p.cellRows, p.enc, false); err != nil {
+		return 0, err
+	}
+	if p.own {
+		return len(p.devRows), db.insertPingRows(ctx, conn, tx, w)
+	}
+	return len(p.devRows), nil
+}
+
+// planPings lays out the kept rows of a batch in blocks: the CPU half of
+// writePings, which needs no transaction (PrepareBatch runs it while the
+// batch before is being written).
+func planPings(rows []writ.Ping, keep []int, own bool) (*pingPlan, error) {
 	var base int64
 	var order []int // !own: the kept rows in line order
 	if !own {
-		for _, i := range w.keep {
-			if !exact(&w.rows[i], micros(w.rows[i].At)) {
+		for _, i := range keep {
+			if !exact(&rows[i], micros(rows[i].At)) {
 				own = true
 				break
 			}
 		}
 	}
 	if !own {
-		order = slices.Clone(w.keep)
-		byLine := func(a, b int) int { return cmp.Compare(w.rows[a].Prov.Offset, w.rows[b].Prov.Offset) }
+		order = slices.Clone(keep)
+		byLine := func(a, b int) int { return cmp.Compare(rows[a].Prov.Offset, rows[b].Prov.Offset) }
 		if !slices.IsSortedFunc(order, byLine) {
 			slices.SortFunc(order, byLine)
 		}
-		base = w.rows[order[0]].Prov.Offset
+		base = rows[order[0]].Prov.Offset
 		// The id keeps line - base in 32 bits, and needs distinct lines.
-		if hi := w.rows[order[len(order)-1]].Prov.Offset; hi-base >= 1<<32 || hi-base < 0 {
+		if hi := rows[order[len(order)-1]].Prov.Offset; hi-base >= 1<<32 || hi-base < 0 {
 			own = true
 		}
 		for j := 1; j < len(order) && !own; j++ {
-			own = w.rows[order[j]].Prov.Offset == w.rows[order[j-1]].Prov.Offset
+			own = rows[order[j]].Prov.Offset == rows[order[j-1]].Prov.Offset
 		}
 	}
 	if own {
 		base = 0
-		if len(w.keep) >= 1<<32 {
-			return 0, writ.Errorf(writ.EInvalid, "a batch holds at most %d pings", int64(1)<<32-1)
+		if len(keep) >= 1<<32 {
+			return nil, writ.Errorf(writ.EInvalid, "a batch holds at most %d pings", int64(1)<<32-1)
 		}
 	}
-	var rowsHash []byte
+	p := &pingPlan{own: own, base: base, n: len(keep)}
 	if !own {
-		all := make([]byte, 0, len(order)*(len(w.rows[order[0]].Prov.ContentHash)+1))
+		all := make([]byte, 0, len(order)*(len(rows[order[0]].Prov.ContentHash)+1))
 		for _, i := range order {
-			all = append(append(all, w.rows[i].Prov.ContentHash...), '\n')
+			all = append(append(all, rows[i].Prov.ContentHash...), '\n')
 		}
 		sum := sha256.Sum256(all)
-		rowsHash = sum[:]
-	}
-	if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_batches (batch, base, own, rows_hash) VALUES (?, ?, ?, ?)`),
-		w.batch, base, own, rowsHash); err != nil {
-		return 0, fmt.Errorf("insert ping_batches: %w", err)
+		p.rowsHash = sum[:]
 	}
 
 	devs := map[string]int64{}
-	bps := make([]blockPing, len(w.keep))
-	for k, i := range w.keep {
-		p := &w.rows[i]
-		us := micros(p.At)
-		line := p.Prov.Offset
+	bps := make([]blockPing, len(keep))
+	for k, i := range keep {
+		r := &rows[i]
+		us := micros(r.At)
+		line := r.Prov.Offset
 		if own {
 			line = int64(k)
 		}
-		d, ok := devs[p.Device]
+		d, ok := devs[r.Device]
 		if !ok {
 			d = int64(len(devs))
-			devs[p.Device] = d
+			devs[r.Device] = d
 		}
-		bps[k] = blockPing{p: pingblock.Ping{Device: p.Device, T: floorDiv(us, 1000), Lat: p.Lat, Lon: p.Lon,
-			AccuracyM: p.AccuracyM, Line: line}, us: us, dev: d, hour: floorDiv(us, usPerHour), cell: cellKey(p.Lat, p.Lon)}
+		bps[k] = blockPing{p: pingblock.Ping{Device: r.Device, T: floorDiv(us, 1000), Lat: r.Lat, Lon: r.Lon,
+			AccuracyM: r.AccuracyM, Line: line}, us: us, dev: d, hour: floorDiv(us, usPerHour), cell: cellKey(r.Lat, r.Lon)}
 	}
-	var enc []byte
 	buf := make([]pingblock.Ping, 0, maxBlockPings)
 	blocks := func(keys []gkey, idx []int32, starts []int, row func(k gkey, first *blockPing) blockRow) []blockRow {
 		var out []blockRow
@@ -175,10 +211,10 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 				for _, i := range grp[:n] {
 					buf = append(buf, bps[i].p)
 				}
-				from := len(enc)
-				enc = pingblock.AppendEncode(enc, buf)
+				from := len(p.enc)
+				p.enc = pingblock.AppendEncode(p.enc, buf)
 				r := row(k, &bps[grp[0]])
-				r.part, r.n, r.from, r.to = part, n, from, len(enc)
+				r.part, r.n, r.from, r.to = part, n, from, len(p.enc)
 				out = append(out, r)
 				grp = grp[n:]
 			}
@@ -186,22 +222,66 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 		return out
 	}
 	keys, idx, starts := groupBy(bps, func(b *blockPing) gkey { return gkey{b.dev, floorDiv(b.us, usPerDay)} })
-	devRows := blocks(keys, idx, starts, func(k gkey, first *blockPing) blockRow {
+	p.devRows = blocks(keys, idx, starts, func(k gkey, first *blockPing) blockRow {
 		return blockRow{key1: first.p.Device, k2: k.b}
 	})
 	keys, idx, starts = groupBy(bps, func(b *blockPing) gkey { return gkey{b.hour, b.cell} })
-	cellRows := blocks(keys, idx, starts, func(k gkey, _ *blockPing) blockRow { return blockRow{k1: k.a, k2: k.b} })
+	p.cellRows = blocks(keys, idx, starts, func(k gkey, _ *blockPing) blockRow { return blockRow{k1: k.a, k2: k.b} })
+	return p, nil
+}
 
-	if err := db.insertBlocks(ctx, conn, tx, "ping_device_blocks", []string{"device", "day"}, w.batch, devRows, enc, true); err != nil {
-		return 0, err
+// PrepareBatch lays out a batch of pings in blocks ahead of CommitBatch,
+// which then only writes them: ingest.File calls it (ingest.Preparer) in
+// its parsing goroutine, so that the layout of one batch is computed while
+// the batch before is being written. It changes nothing in the store, and
+// CommitBatch lays the batch out itself when the plan does not fit (a
+// stream batch, rows already committed) or was dropped: at most
+// maxPrepared plans are kept.
+func (db *DB) PrepareBatch(b *writ.Batch) {
+	if b == nil || b.Kind != writ.DataPings || b.Stream != "" || len(b.Pings) == 0 {
+		return
 	}
-	if err := db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, w.batch, cellRows, enc, false); err != nil {
-		return 0, err
+	keep := make([]int, len(b.Pings))
+	for i := range keep {
+		keep[i] = i
 	}
-	if own {
-		return len(devRows), db.insertPingRows(ctx, conn, tx, w)
+	for i := range b.Pings {
+		if checkPing(i, &b.Pings[i]) != nil {
+			return // CommitBatch refuses the batch anyway
+		}
 	}
-	return len(devRows), nil
+	p, err := planPings(b.Pings, keep, false)
+	if err != nil {
+		return
+	}
+	db.plans.mu.Lock()
+	defer db.plans.mu.Unlock()
+	if db.plans.m == nil {
+		db.plans.m = map[*writ.Batch]*pingPlan{}
+	}
+	if len(db.plans.m) >= maxPrepared {
+		clear(db.plans.m) // plans no one committed: drop them
+	}
+	db.plans.m[b] = p
+}
+
+// maxPrepared bounds the plans PrepareBatch keeps (a plan holds its
+// batch's encoded blocks, about 25 bytes a ping).
+const maxPrepared = 4
+
+// preparedPlans holds PrepareBatch's plans until CommitBatch takes them.
+type preparedPlans struct {
+	mu sync.Mutex
+	m  map[*writ.Batch]*pingPlan
+}
+
+// takePlan returns and forgets the plan PrepareBatch made for b, if any.
+func (db *DB) takePlan(b *writ.Batch) *pingPlan {
+	db.plans.mu.Lock()
+	defer db.plans.mu.Unlock()
+	p := db.plans.m[b]
+	delete(db.plans.m, b)
+	return p
 }
 
 // gkey is a block key: (device ordinal, day) or (hour, cell).

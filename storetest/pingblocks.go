@@ -74,6 +74,9 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	var all []stored
 	commit := func(b *writ.Batch, own bool) {
 		t.Helper()
+		if rng.IntN(2) == 0 { // laid out ahead, as ingest.File does
+			db.PrepareBatch(b)
+		}
 		res, err := db.CommitBatch(ctx, b)
 		if err != nil || !res.Committed || res.Stored != len(b.Pings) {
 			t.Fatalf("CommitBatch(%s %d) = %+v, %v", b.SourceKey, b.Number, res, err)
