@@ -191,8 +191,9 @@ type pending struct {
 	reasons map[string]int64
 }
 
-// read parses the file and hands full batches to a committer goroutine, so
-// parsing and committing use a core each.
+// read parses the file and hands full batches to a committer goroutine
+// (through a goroutine that lays them out, for a Preparer), so parsing and
+// committing use a core each.
 func (r *run) read(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -212,8 +213,26 @@ func (r *run) read(ctx context.Context) error {
 			}
 		}
 	}()
-	err := r.parse(ctx, ch)
-	close(ch)
+	// With a Preparer, a third goroutine lays out each batch between
+	// parsing and committing, and the scheduler spreads the three stages
+	// over the cores.
+	in := ch
+	if pr, ok := r.st.(Preparer); ok {
+		in = make(chan pending, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(ch)
+			for p := range in {
+				if ctx.Err() == nil { // a failed commit cancels ctx
+					pr.PrepareBatch(p.b)
+				}
+				ch <- p
+			}
+		}()
+	}
+	err := r.parse(ctx, in)
+	close(in)
 	wg.Wait()
 	r.s.Batches, r.s.Stored, r.s.Quarantined = r.c.Batches, r.c.Stored, r.c.Quarantined
 	r.s.Skipped += r.c.Skipped
@@ -271,9 +290,6 @@ func (r *run) parse(ctx context.Context, ch chan<- pending) error {
 		}
 		p := cur
 		cur = pending{}
-		if pr, ok := r.st.(Preparer); ok {
-			pr.PrepareBatch(p.b)
-		}
 		select {
 		case ch <- p:
 			return nil
