@@ -32,9 +32,9 @@ const compactKeysPerTx = 256
 // blocks of one to four pings.
 const compactBelow = 16
 
-// CompactPings merges, in both block tables, the blocks of each key (a
-// device-day, an hour-cell) whose period overlaps [from, to) and whose
-// blocks average fewer than 16 pings. Ingest writes one block per key and
+// CompactPings merges, in both block tables, the small blocks (fewer than
+// smallBlock pings) of each key (a device-day, an hour-cell) whose period
+// overlaps [from, to) and that has two or more of them. Ingest writes one block per key and
 // batch, so a feed committed in small batches, or a file in time order,
 // leaves many small blocks: merged, they take a fraction of the space and of
 // the reads. CommitBatch calls it every 64 batches of pings, over the period
@@ -47,12 +47,22 @@ const compactBelow = 16
 // transaction that deletes exactly the rows it read, so a batch committed
 // meanwhile is not touched, and a compaction cut short loses nothing.
 func (db *DB) CompactPings(ctx context.Context, from, to time.Time) (CompactStats, error) {
+	return db.compactPings(ctx, from, to, true)
+}
+
+// compactPings compacts the device-day blocks of [from, to), and the
+// (hour, cell) blocks too if cells is set.
+func (db *DB) compactPings(ctx context.Context, from, to time.Time, cells bool) (CompactStats, error) {
 	var st CompactStats
 	lo, hi := micros(from), micros(to)-1
-	for _, t := range []blockTable{
+	tables := []blockTable{
 		{name: "ping_device_blocks", k1: "device", k2: "day", from: floorDiv(lo, usPerDay), to: floorDiv(hi, usPerDay)},
 		{name: "ping_cell_blocks", k1: "hour", k2: "cell", from: floorDiv(lo, usPerHour), to: floorDiv(hi, usPerHour), hourFirst: true},
-	} {
+	}
+	if !cells {
+		tables = tables[:1]
+	}
+	for _, t := range tables {
 		if err := db.compactTable(ctx, t, &st); err != nil {
 			return st, fmt.Errorf("compact %s: %w", t.name, err)
 		}
@@ -75,7 +85,7 @@ type compaction struct {
 // noteCompaction records a committed batch of pings that wrote devBlocks
 // device-day blocks and, every compactEvery batches whose device-day blocks
 // average fewer than compactBelow pings (a feed's, a time-ordered file's),
-// compacts the period they covered. Batches of bigger blocks (the world's
+// compacts the device-day blocks of the period they covered. Batches of bigger blocks (the world's
 // files, device-ordered exports) are not counted: merging their blocks
 // would cost more CPU and space than it saves. A failed compaction is
 // logged: the batch is committed, and its blocks read correctly unmerged.
@@ -99,7 +109,9 @@ func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks in
 		return
 	}
 	c.batches = 0
-	st, err := db.CompactPings(ctx, fromMicros(c.lo), fromMicros(c.hi+1))
+	// Cell blocks are left to settling, once their hour has passed:
+	// compacting them here too rewrote an open hour's keys again and again.
+	st, err := db.compactPings(ctx, fromMicros(c.lo), fromMicros(c.hi+1), false)
 	if err != nil {
 		db.log.Error("compact pings", "err", err)
 		return
@@ -126,7 +138,7 @@ func (t blockTable) periodCol() string {
 
 func (db *DB) compactTable(ctx context.Context, t blockTable, st *CompactStats) error {
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT `+t.k1+`, `+t.k2+` FROM `+t.name+` WHERE `+t.periodCol()+` BETWEEN ? AND ?
-		GROUP BY `+t.k1+`, `+t.k2+` HAVING count(*) > 1 AND sum(n) < ? * count(*)`), t.from, t.to, compactBelow)
+		GROUP BY `+t.k1+`, `+t.k2+` HAVING sum(CASE WHEN n < ? THEN 1 ELSE 0 END) > 1`), t.from, t.to, smallBlock)
 	if err != nil {
 		return err
 	}
@@ -153,13 +165,19 @@ func (db *DB) compactTable(ctx context.Context, t blockTable, st *CompactStats) 
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	layouts := map[int64]batchLayout{}
 	for start := 0; start < len(keys); start += compactKeysPerTx {
 		chunk := keys[start:min(len(keys), start+compactKeysPerTx)]
 		var part CompactStats
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			part = CompactStats{}
+			c, err := db.prepareCompaction(ctx, tx, t, layouts)
+			if err != nil {
+				return err
+			}
+			defer c.close()
 			for _, k := range chunk {
-				if err := db.compactKey(ctx, tx, t, k, &part); err != nil {
+				if err := c.key(ctx, k, &part); err != nil {
 					return err
 				}
 			}
@@ -176,9 +194,54 @@ func (db *DB) compactTable(ctx context.Context, t blockTable, st *CompactStats) 
 	return nil
 }
 
-// compactKey merges the mergeable blocks of one key, in tx.
-func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any, st *CompactStats) error {
-	rows, err := tx.QueryContext(ctx, db.q(`SELECT batch, part, block FROM `+t.name+` WHERE `+t.k1+` = ? AND `+t.k2+` = ?`), k[0], k[1])
+// smallBlock: blocks of fewer pings are merged by compaction; bigger ones
+// are left as they are. Merging only small blocks bounds how often a ping
+// is rewritten: re-merging every block of a key, merged ones included,
+// made each compaction of a feed's day cost as much as the day so far
+// (a 1.6M-ping day took 2 min 44 s).
+const smallBlock = maxBlockPings / 2
+
+// keyCompaction merges keys of one table in one transaction, with its
+// statements prepared once.
+type keyCompaction struct {
+	db                  *DB
+	tx                  *sql.Tx
+	t                   blockTable
+	sel, del, ins, info *sql.Stmt
+	layouts             map[int64]batchLayout
+}
+
+func (db *DB) prepareCompaction(ctx context.Context, tx *sql.Tx, t blockTable, layouts map[int64]batchLayout) (*keyCompaction, error) {
+	c := &keyCompaction{db: db, tx: tx, t: t, layouts: layouts}
+	var err error
+	for _, p := range []struct {
+		s **sql.Stmt
+		q string
+	}{
+		{&c.sel, `SELECT batch, part, block FROM ` + t.name + ` WHERE ` + t.k1 + ` = ? AND ` + t.k2 + ` = ? AND n < ?`},
+		{&c.del, `DELETE FROM ` + t.name + ` WHERE ` + t.k1 + ` = ? AND ` + t.k2 + ` = ? AND batch = ? AND part = ?`},
+		{&c.ins, `INSERT INTO ` + t.name + ` (` + t.k1 + `, ` + t.k2 + `, batch, part, last, n, block) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{&c.info, `SELECT own, base FROM ping_batches WHERE batch = ?`},
+	} {
+		if *p.s, err = tx.PrepareContext(ctx, db.q(p.q)); err != nil {
+			c.close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *keyCompaction) close() {
+	for _, s := range []*sql.Stmt{c.sel, c.del, c.ins, c.info} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// key merges the small mergeable blocks of one key.
+func (c *keyCompaction) key(ctx context.Context, k [2]any, st *CompactStats) error {
+	rows, err := c.sel.QueryContext(ctx, k[0], k[1], smallBlock)
 	if err != nil {
 		return err
 	}
@@ -187,20 +250,20 @@ func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any
 		return err
 	}
 	var merge []blockRef
-	bases := map[int64]int64{}
 	for _, ref := range refs {
 		if ref.part < 0 {
 			merge = append(merge, ref)
 			continue
 		}
-		var own bool
-		var base int64
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT own, base FROM ping_batches WHERE batch = ?`), ref.batch).Scan(&own, &base); err != nil {
-			return fmt.Errorf("batch %d of a ping block: %w", ref.batch, err)
+		l, ok := c.layouts[ref.batch]
+		if !ok {
+			if err := c.info.QueryRowContext(ctx, ref.batch).Scan(&l.own, &l.base); err != nil {
+				return fmt.Errorf("batch %d of a ping block: %w", ref.batch, err)
+			}
+			c.layouts[ref.batch] = l
 		}
-		if !own {
+		if !l.own {
 			merge = append(merge, ref)
-			bases[ref.batch] = base
 		}
 	}
 	if len(merge) < 2 {
@@ -215,7 +278,7 @@ func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any
 		}
 		for _, p := range ps {
 			if ref.part >= 0 {
-				p.Line = ref.batch<<32 | (p.Line - bases[ref.batch])
+				p.Line = ref.batch<<32 | (p.Line - c.layouts[ref.batch].base)
 			}
 			all = append(all, p)
 		}
@@ -226,10 +289,20 @@ func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any
 		return nil
 	}
 	for _, ref := range merge {
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM `+t.name+` WHERE `+t.k1+` = ? AND `+t.k2+` = ? AND batch = ? AND part = ?`),
-			k[0], k[1], ref.batch, ref.part); err != nil {
+		if _, err := c.del.ExecContext(ctx, k[0], k[1], ref.batch, ref.part); err != nil {
 			return err
 		}
+	}
+	// New parts must not collide with merged parts the key keeps (those of
+	// smallBlock pings or more): number them below the key's lowest part.
+	var low sql.NullInt64
+	if err := c.tx.QueryRowContext(ctx, c.db.q(`SELECT min(part) FROM `+c.t.name+` WHERE `+c.t.k1+` = ? AND `+c.t.k2+` = ?`),
+		k[0], k[1]).Scan(&low); err != nil {
+		return err
+	}
+	next := int64(-1)
+	if low.Valid && low.Int64 < 0 {
+		next = low.Int64 - 1
 	}
 	for i := range parts {
 		grp := all[i*len(all)/parts : (i+1)*len(all)/parts]
@@ -237,8 +310,7 @@ func (db *DB) compactKey(ctx context.Context, tx *sql.Tx, t blockTable, k [2]any
 		for _, p := range grp {
 			first, last = min(first, p.Line>>32), max(last, p.Line>>32)
 		}
-		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO `+t.name+` (`+t.k1+`, `+t.k2+`, batch, part, last, n, block)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`), k[0], k[1], first, -1-i, last, len(grp), pingblock.Encode(grp)); err != nil {
+		if _, err := c.ins.ExecContext(ctx, k[0], k[1], first, next-int64(i), last, len(grp), pingblock.Encode(grp)); err != nil {
 			return err
 		}
 	}
