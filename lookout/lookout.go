@@ -255,3 +255,19 @@ func (o *observed) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchRe
 	}
 	return res, err
 }
+
+// PrepareBatch and Settle pass through to a store that has them
+// (ingest.Preparer, ingest.Settler), so a wrapped store ingests as fast and
+// leaves its pings as settled as the store alone.
+func (o *observed) PrepareBatch(b *writ.Batch) {
+	if p, ok := o.Store.(ingest.Preparer); ok {
+		p.PrepareBatch(b)
+	}
+}
+
+func (o *observed) Settle(ctx context.Context) error {
+	if st, ok := o.Store.(ingest.Settler); ok {
+		return st.Settle(ctx)
+	}
+	return nil
+}
