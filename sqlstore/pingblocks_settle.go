@@ -269,11 +269,18 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 			if err != nil {
 				return fmt.Errorf("block (%d, %d, %d, %d): %w", hour, b.cell, b.batch, b.part, err)
 			}
+			from := len(all)
 			for _, p := range ps {
 				if b.part >= 0 { // a ping's line becomes its id
 					p.Line = b.batch<<32 | (p.Line - infos[b.batch].base)
 				}
 				all = append(all, p)
+			}
+			// A batch's block is in time order; in id order, the key's
+			// blocks (in batch order) are mostly in id order together,
+			// which settleParts then need not sort.
+			if run := all[from:]; !slices.IsSortedFunc(run, byLine) {
+				slices.SortFunc(run, byLine)
 			}
 			if kept > 0 {
 				some = append(some, *b)
@@ -384,14 +391,16 @@ const (
 	settleMinPart = 400
 )
 
+// byLine orders pings by their Line column (a merged block's ids).
+func byLine(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) }
+
 // settleParts orders all (one key's pings, ids in Line) and cuts it into
 // parts of at most maxBlockPings.
 func settleParts(all []pingblock.Ping) [][]pingblock.Ping {
 	// all comes mostly in id order already (blocks in batch order, each
 	// in line order): check before sorting.
-	byID := func(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) }
-	if !slices.IsSortedFunc(all, byID) {
-		slices.SortFunc(all, byID)
+	if !slices.IsSortedFunc(all, byLine) {
+		slices.SortFunc(all, byLine)
 	}
 	if len(all) <= maxBlockPings {
 		return [][]pingblock.Ping{all}
