@@ -126,7 +126,9 @@ func AppendEncode(dst []byte, pings []Ping) []byte {
 	n := len(pings)
 	var flags byte = flagSeconds | flagSorted
 	var h Header
-	dict := map[string]uint64{}
+	// The dictionary: a linear search while it is small (most blocks hold
+	// one device, or a few), a map past smallDict devices.
+	var dict map[string]uint64
 	for i := range pings {
 		p := &pings[i]
 		if p.T > maxT || p.T < -maxT {
@@ -134,6 +136,7 @@ func AppendEncode(dst []byte, pings []Ping) []byte {
 			return AppendEncode(dst, pings)
 		}
 	}
+	devs := make([]uint32, len(pings)) // each ping's index in h.Devices
 	for i, p := range pings {
 		if p.T%1000 != 0 {
 			flags &^= flagSeconds
@@ -149,10 +152,7 @@ func AppendEncode(dst []byte, pings []Ping) []byte {
 			h.MinLat, h.MaxLat = min(h.MinLat, la), max(h.MaxLat, la)
 			h.MinLon, h.MaxLon = min(h.MinLon, lo), max(h.MaxLon, lo)
 		}
-		if _, ok := dict[p.Device]; !ok {
-			dict[p.Device] = uint64(len(h.Devices))
-			h.Devices = append(h.Devices, p.Device)
-		}
+		devs[i] = uint32(deviceIndex(&h.Devices, &dict, p.Device))
 	}
 	unit := int64(1)
 	if flags&flagSeconds != 0 {
@@ -214,8 +214,8 @@ func AppendEncode(dst []byte, pings []Ping) []byte {
 	}
 	cols[colAcc], start = buf[start:], len(buf)
 	if len(h.Devices) > 1 {
-		for _, p := range pings {
-			buf = binary.AppendUvarint(buf, dict[p.Device])
+		for i := range pings {
+			buf = binary.AppendUvarint(buf, uint64(devs[i]))
 		}
 	}
 	cols[colDev], start = buf[start:], len(buf)
@@ -236,6 +236,36 @@ func AppendEncode(dst []byte, pings []Ping) []byte {
 		dst = append(dst, c...)
 	}
 	return dst
+}
+
+// smallDict is how many devices a block's dictionary holds before
+// AppendEncode looks them up in a map.
+const smallDict = 8
+
+// deviceIndex returns d's index in devices, adding it at the end if new.
+func deviceIndex(devices *[]string, dict *map[string]uint64, d string) uint64 {
+	if *dict != nil {
+		if i, ok := (*dict)[d]; ok {
+			return i
+		}
+	} else {
+		for i, x := range *devices {
+			if x == d {
+				return uint64(i)
+			}
+		}
+	}
+	i := uint64(len(*devices))
+	*devices = append(*devices, d)
+	if *dict != nil {
+		(*dict)[d] = i
+	} else if len(*devices) > smallDict {
+		*dict = make(map[string]uint64, 2*smallDict)
+		for k, x := range *devices {
+			(*dict)[x] = uint64(k)
+		}
+	}
+	return i
 }
 
 // reader is a bounds-checked cursor over a byte string.
