@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/writhq/writ/gcpolicy"
 	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/postgres"
 	"github.com/writhq/writ/sqlite"
@@ -36,6 +37,7 @@ func BenchmarkIngestRecords(b *testing.B) {
 }
 
 func benchIngest(b *testing.B, dataset string, rows int, write func(w *bufio.Writer, rows int)) {
+	b.Logf("runtime: %s (as the writ binary runs)", gcpolicy.Apply(os.Getenv))
 	raw, err := world.Mapping(dataset)
 	if err != nil {
 		b.Fatal(err)
@@ -129,6 +131,7 @@ func writeVehiclesFile(w *bufio.Writer, rows int) {
 // WRIT_BENCH_DAYS (1,000 persons make about 340,000 pings a day), and the
 // ingest batch with WRIT_BENCH_BATCH (default: ingest's).
 func BenchmarkPingStorage(b *testing.B) {
+	b.Logf("runtime: %s (as the writ binary runs)", gcpolicy.Apply(os.Getenv))
 	persons, days, batch := envInt(b, "WRIT_BENCH_PERSONS", 200), envInt(b, "WRIT_BENCH_DAYS", 1), envInt(b, "WRIT_BENCH_BATCH", 0)
 	dir := b.TempDir()
 	sum, err := world.Generate(context.Background(), world.Config{Seed: 1, Persons: persons, Days: days, Out: dir})

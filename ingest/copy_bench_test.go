@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/writhq/writ/gcpolicy"
 	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/postgres"
 	"github.com/writhq/writ/sqlstore"
@@ -40,6 +41,7 @@ import (
 //
 //	WRIT_TEST_POSTGRES=... go test -run '^$' -bench PingsVersusCopy -benchtime 3x ./ingest
 func BenchmarkPingsVersusCopy(b *testing.B) {
+	b.Logf("runtime: %s (as the writ binary runs)", gcpolicy.Apply(os.Getenv))
 	const rows = 200_000
 	raw, err := world.Mapping("pings")
 	if err != nil {

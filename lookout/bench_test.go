@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/gcpolicy"
 	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/lookout"
 	"github.com/writhq/writ/postgres"
@@ -145,6 +147,7 @@ func opBatches(f *fixture, op int, m mix, watched map[writ.SelectorKind][]string
 // rows (alerts are still stored, audited and streamed): the rate of the
 // match-and-fire path itself, when the event store is not what limits.
 func BenchmarkIngestLookouts(b *testing.B) {
+	b.Logf("runtime: %s (as the writ binary runs)", gcpolicy.Apply(os.Getenv))
 	sqliteFixture := func(b *testing.B, async bool) *fixture { return newFixture(b, lookout.Config{Async: async}) }
 	pgFixture := func(b *testing.B, async bool) *fixture {
 		return newFixtureOn(b, postgres.OpenTest(b), lookout.Config{Async: async}) // skips without WRIT_TEST_POSTGRES
@@ -276,6 +279,7 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, asyn
 // BenchmarkIngestNoLookouts is the same ingest without the lookout
 // service: the store's own rate, for comparison.
 func BenchmarkIngestNoLookouts(b *testing.B) {
+	b.Logf("runtime: %s (as the writ binary runs)", gcpolicy.Apply(os.Getenv))
 	b.Run("mixed", func(b *testing.B) { benchNoLookouts(b, newFixture(b, lookout.Config{}), mixed) })
 	b.Run("pings", func(b *testing.B) { benchNoLookouts(b, newFixture(b, lookout.Config{}), pingsOnly) })
 	b.Run("feed", func(b *testing.B) { benchNoLookouts(b, newFixture(b, lookout.Config{}), feed) })

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/writhq/writ/gcpolicy"
 	"github.com/writhq/writ/postgres"
 )
 
@@ -22,6 +23,7 @@ import (
 //	WRIT_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //	  go test -run '^$' -bench Location -benchtime 1x -timeout 0 ./bench/location
 func BenchmarkLocation(b *testing.B) {
+	b.Logf("runtime: %s (as the writ binary runs)", gcpolicy.Apply(os.Getenv))
 	cfg := Config{Pings: 1_000_000, Dir: os.Getenv("WRIT_BENCH_DIR"), Log: os.Stderr}
 	if v := os.Getenv("WRIT_BENCH_PINGS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
