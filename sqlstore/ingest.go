@@ -379,9 +379,16 @@ func (db *DB) commit(ctx context.Context, b *writ.Batch, rs rowSet, own []int) (
 // batchTx runs fn in a write transaction on one connection, so that fn can
 // also reach the driver connection (COPY), retrying as tx does.
 func (db *DB) batchTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+	return db.connTx(ctx, nil, fn)
+}
+
+// connTx runs fn in a write transaction with opts on a connection of its
+// own (COPY needs the connection), retrying what the driver marks
+// retryable (SQLITE_BUSY, serialization failures).
+func (db *DB) connTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Conn, *sql.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
-		err = db.tryBatchTx(ctx, fn)
+		err = db.tryConnTx(ctx, opts, fn)
 		if err == nil || !errors.Is(err, errRetry) {
 			return err
 		}
@@ -394,13 +401,15 @@ func (db *DB) batchTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) er
 	return db.wrap(err)
 }
 
-func (db *DB) tryBatchTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
+// tryConnTx runs fn once in a write transaction with opts, on a connection
+// of its own.
+func (db *DB) tryConnTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Conn, *sql.Tx) error) error {
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return db.wrap(err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return db.wrap(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -161,38 +160,11 @@ func (db *DB) settleHours(ctx context.Context, hours []int64) (CompactStats, err
 // a concurrent batch committed after the read (that batch's blocks stay,
 // unmerged). SQLite's writer is alone (immediate transactions).
 func (db *DB) settleTx(ctx context.Context, fn func(*sql.Conn, *sql.Tx) error) error {
-	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		err = func() error {
-			conn, err := db.w.Conn(ctx)
-			if err != nil {
-				return db.wrap(err)
-			}
-			defer conn.Close()
-			var opts *sql.TxOptions
-			if db.dialect.Name == "postgres" {
-				opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
-			}
-			tx, err := conn.BeginTx(ctx, opts)
-			if err != nil {
-				return db.wrap(err)
-			}
-			if err := fn(conn, tx); err != nil {
-				tx.Rollback()
-				return db.wrap(err)
-			}
-			return db.wrap(tx.Commit())
-		}()
-		if err == nil || !errors.Is(err, errRetry) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
-		}
+	var opts *sql.TxOptions
+	if db.dialect.Name == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
 	}
-	return err
+	return db.connTx(ctx, opts, fn)
 }
 
 // batchLayout is what merging needs of a ping batch.

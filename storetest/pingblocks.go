@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -27,15 +25,7 @@ import (
 // page must be in id order and the rows exactly those inside the grant.
 func testPingBlocks(t *testing.T, f *fixture) {
 	db, ctx := f.db, f.ctx
-	seed := uint64(time.Now().UnixNano())
-	if s, err := strconv.ParseUint(os.Getenv("WRIT_STORETEST_SEED"), 10, 64); err == nil {
-		seed = s
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("reproduce with WRIT_STORETEST_SEED=%d", seed)
-		}
-	})
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 0xb10c))
 	devices := []string{"dev-1", "dev-2", "dev-3", "dev-4", "dev-5", "dev-6"}
 	named := f.authority()
@@ -370,22 +360,8 @@ func testSettleOnCommit(t *testing.T, f *fixture) {
 	}
 	g := f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(days * 24 * time.Hour)})
 	var got []int64
-	eq := writ.EventQuery{Limit: 1000}
-	for {
-		page, err := db.Pings(ctx, g, eq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range page {
-			if p.ID <= eq.AfterID {
-				t.Fatalf("Pings() returned id %d after %d", p.ID, eq.AfterID)
-			}
-			eq.AfterID = p.ID
-			got = append(got, p.Prov.Offset)
-		}
-		if len(page) < eq.Limit {
-			break
-		}
+	for _, p := range allPings(t, db, g, 1000) {
+		got = append(got, p.Prov.Offset)
 	}
 	if len(got) != total {
 		t.Fatalf("area read after settling returned %d pings, want %d", len(got), total)

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,15 +18,7 @@ import (
 // batch of finer values that the store keeps exactly apart.
 func testPingsNear(t *testing.T, f *fixture) {
 	db, ctx := f.db, f.ctx
-	seed := uint64(time.Now().UnixNano())
-	if s, err := strconv.ParseUint(os.Getenv("WRIT_STORETEST_SEED"), 10, 64); err == nil {
-		seed = s
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("reproduce with WRIT_STORETEST_SEED=%d", seed)
-		}
-	})
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 0x4ea2))
 	devices := []string{"dev-1", "dev-2", "dev-3", "dev-4", "dev-5", "dev-6", "dev-7", "dev-8"}
 	// Spots about 300 m apart in a 2 km square; pings cluster around them.
@@ -271,22 +261,11 @@ func testSettleConcurrent(t *testing.T, f *fixture) {
 
 	g := f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(time.Hour)})
 	seen := map[int64]bool{}
-	q := writ.EventQuery{Limit: 700}
-	for {
-		page, err := db.Pings(ctx, g, q)
-		if err != nil {
-			t.Fatal(err)
+	for _, p := range allPings(t, db, g, 700) {
+		if seen[p.Prov.Offset] {
+			t.Fatalf("ping at line %d read twice", p.Prov.Offset)
 		}
-		for _, p := range page {
-			if seen[p.Prov.Offset] {
-				t.Fatalf("ping at line %d read twice", p.Prov.Offset)
-			}
-			seen[p.Prov.Offset] = true
-			q.AfterID = p.ID
-		}
-		if len(page) < q.Limit {
-			break
-		}
+		seen[p.Prov.Offset] = true
 	}
 	if len(seen) != batches*per {
 		t.Fatalf("read %d pings after concurrent settling, want %d", len(seen), batches*per)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/scope"
+	"github.com/writhq/writ/sqlstore"
 )
 
 // The property test's world: selectors from small pools (some never named by
@@ -61,15 +63,7 @@ func (pt *ptable) index() {
 // (checked against the grant itself) and none inside it left out (checked
 // against an expected set computed here, in Go, from the request).
 func testClipProperty(t *testing.T, f *fixture) {
-	seed := uint64(time.Now().UnixNano())
-	if s, err := strconv.ParseUint(os.Getenv("WRIT_STORETEST_SEED"), 10, 64); err == nil {
-		seed = s
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("reproduce with WRIT_STORETEST_SEED=%d", seed)
-		}
-	})
+	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	db, ctx := f.db, f.ctx
 
@@ -503,4 +497,43 @@ func diff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// testSeed is a random tests' seed: WRIT_STORETEST_SEED if set, else the
+// clock; a failing test logs it, to be run again with it.
+func testSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("WRIT_STORETEST_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("reproduce with WRIT_STORETEST_SEED=%d", seed)
+		}
+	})
+	return seed
+}
+
+// allPings reads every page of g's pings, checking each page keeps to id
+// order after the one before.
+func allPings(t *testing.T, db *sqlstore.DB, g *writ.Grant, limit int) []writ.Ping {
+	t.Helper()
+	var all []writ.Ping
+	q := writ.EventQuery{Limit: limit}
+	for {
+		page, err := db.Pings(context.Background(), g, q)
+		if err != nil {
+			t.Fatalf("Pings() = %v", err)
+		}
+		for _, p := range page {
+			if p.ID <= q.AfterID {
+				t.Fatalf("Pings() returned id %d after %d: not in id order", p.ID, q.AfterID)
+			}
+			q.AfterID = p.ID
+		}
+		all = append(all, page...)
+		if len(page) < limit {
+			return all
+		}
+	}
 }
