@@ -59,16 +59,30 @@ func NearQuery(target []Fix, targetDevice string, o CoLocOptions) writ.NearQuery
 	if o.MaxAccM > 0 {
 		q.MaxAccM = o.MaxAccM
 	}
+	for _, f := range o.targetFixes(target) {
+		q.Probes = append(q.Probes, writ.Probe{Lat: f.Lat, Lon: f.Lon, At: time.Unix(f.T, 0)})
+	}
+	return q
+}
+
+// targetFixes are the target's fixes CoLocation uses: accurate enough, and
+// outside o.Exclude. o is normalised.
+func (o CoLocOptions) targetFixes(target []Fix) []Fix {
+	target = Accurate(target, o.MaxAccM)
+	if len(o.Exclude) == 0 {
+		return target
+	}
+	kept := make([]Fix, 0, len(target))
 next:
-	for _, f := range Accurate(target, o.MaxAccM) {
+	for _, f := range target {
 		for _, a := range o.Exclude {
 			if In(a, f.Lat, f.Lon) {
 				continue next
 			}
 		}
-		q.Probes = append(q.Probes, writ.Probe{Lat: f.Lat, Lon: f.Lon, At: time.Unix(f.T, 0)})
+		kept = append(kept, f)
 	}
-	return q
+	return kept
 }
 
 // CoLocated is a device seen near the target, and how strongly.
@@ -96,20 +110,7 @@ type dayPlace struct {
 // which is skipped. Fixes must be time-sorted.
 func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOptions) []CoLocated {
 	o = o.norm()
-	target = Accurate(target, o.MaxAccM)
-	if len(o.Exclude) > 0 {
-		kept := make([]Fix, 0, len(target))
-	next:
-		for _, f := range target {
-			for _, a := range o.Exclude {
-				if In(a, f.Lat, f.Lon) {
-					continue next
-				}
-			}
-			kept = append(kept, f)
-		}
-		target = kept
-	}
+	target = o.targetFixes(target)
 	if len(target) == 0 {
 		return nil
 	}

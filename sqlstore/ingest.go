@@ -252,6 +252,7 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 	}
 	res, devBlocks, err := db.commit(ctx, b, rs, nil)
 	if err == nil && res.Committed && b.Kind == writ.DataPings {
+		db.noteSettle(ctx, b.Pings)
 		db.noteCompaction(ctx, b.Pings, devBlocks)
 	}
 	return res, err

@@ -21,6 +21,13 @@ type CompactStats struct {
 	Pings  int // the pings moved
 }
 
+func (s *CompactStats) add(o CompactStats) {
+	s.Keys += o.Keys
+	s.Before += o.Before
+	s.After += o.After
+	s.Pings += o.Pings
+}
+
 // compactKeysPerTx bounds the keys one compaction transaction merges, so a
 // long compaction holds the write lock in short turns.
 const compactKeysPerTx = 256
@@ -90,7 +97,6 @@ type compaction struct {
 // would cost more CPU and space than it saves. A failed compaction is
 // logged: the batch is committed, and its blocks read correctly unmerged.
 func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks int) {
-	db.noteSettle(ctx, rows)
 	if len(rows) == 0 || devBlocks == 0 || len(rows) >= compactBelow*devBlocks {
 		return
 	}
@@ -186,10 +192,7 @@ func (db *DB) compactTable(ctx context.Context, t blockTable, st *CompactStats) 
 		if err != nil {
 			return err
 		}
-		st.Keys += part.Keys
-		st.Before += part.Before
-		st.After += part.After
-		st.Pings += part.Pings
+		st.add(part)
 	}
 	return nil
 }
@@ -314,9 +317,6 @@ func (c *keyCompaction) key(ctx context.Context, k [2]any, st *CompactStats) err
 			return err
 		}
 	}
-	st.Keys++
-	st.Before += len(merge)
-	st.After += parts
-	st.Pings += len(all)
+	st.add(CompactStats{Keys: 1, Before: len(merge), After: parts, Pings: len(all)})
 	return nil
 }

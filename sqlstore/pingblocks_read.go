@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"iter"
 	"math"
 	"slices"
 	"strconv"
@@ -279,7 +280,6 @@ type pingRead struct {
 // and the next group's first batch lies beyond the page's last id, no
 // later block can belong to the page: done.
 func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, limit int, next int64) ([]writ.Ping, bool, error) {
-	slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
 	full := func(first int64) bool {
 		if len(out) < limit {
 			return false
@@ -288,23 +288,36 @@ func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, li
 		out = out[:limit]
 		return first > out[limit-1].ID>>32
 	}
-	for start := 0; start < len(refs); {
-		if full(refs[start].batch) {
+	for group := range byFirstBatch(refs) {
+		if full(group[0].batch) {
 			return out, true, nil
 		}
-		end := start + 1
-		for end < len(refs) && refs[end].batch == refs[start].batch {
-			end++
-		}
 		var err error
-		if out, err = r.batch(ctx, out, refs[start:end]); err != nil {
+		if out, err = r.batch(ctx, out, group); err != nil {
 			return nil, false, err
 		}
-		start = end
 	}
 	done := full(next)
 	slices.SortFunc(out, func(a, b writ.Ping) int { return cmp.Compare(a.ID, b.ID) })
 	return out, done, nil
+}
+
+// byFirstBatch sorts refs by (first batch, part) and yields them in groups
+// of one first batch, as pingRead.batch takes them.
+func byFirstBatch(refs []blockRef) iter.Seq[[]blockRef] {
+	slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
+	return func(yield func([]blockRef) bool) {
+		for start := 0; start < len(refs); {
+			end := start + 1
+			for end < len(refs) && refs[end].batch == refs[start].batch {
+				end++
+			}
+			if !yield(refs[start:end]) {
+				return
+			}
+			start = end
+		}
+	}
 }
 
 // clip is the grant's clip of blocks that hold their pings exactly.

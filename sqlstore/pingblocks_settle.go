@@ -147,10 +147,7 @@ func (db *DB) settleHours(ctx context.Context, hours []int64) (CompactStats, err
 			delete(db.settle.pending, h)
 		}
 		hours = hours[done:]
-		st.Keys += part.Keys
-		st.Before += part.Before
-		st.After += part.After
-		st.Pings += part.Pings
+		st.add(part)
 	}
 	return st, nil
 }
@@ -180,8 +177,9 @@ type cellBlock struct {
 	block       []byte
 }
 
-// settleHour merges, in tx, the blocks of each cell of hour that has two or
-// more blocks of batches blocks hold exactly (or merged blocks).
+// settleHour merges, in tx, the mergeable blocks (of batches blocks hold
+// exactly, or merged ones) of each cell of hour that has a batch's own
+// block among two or more of them.
 func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour int64, infos map[int64]batchLayout, st *CompactStats) error {
 	rows, err := tx.QueryContext(ctx, db.q(`SELECT cell, batch, part, block FROM ping_cell_blocks WHERE hour = ?
 		ORDER BY cell, batch, part`), hour)
@@ -219,15 +217,22 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 		}
 		key := blocks[start:end]
 		start = end
-		merge, kept := 0, 0
+		merge, kept, fresh := 0, 0, 0
 		for i := range key {
-			if mergeOne(&key[i]) {
-				merge++
-			} else {
+			switch {
+			case !mergeOne(&key[i]):
 				kept++
+			case key[i].part >= 0: // a batch's own block, not yet merged
+				merge++
+				fresh++
+			default:
+				merge++
 			}
 		}
-		if merge < 2 {
+		// A key already settled (merged parts only) is left alone, so that
+		// settling an hour again, or a straggler in one cell, rewrites only
+		// the keys that have new blocks.
+		if merge < 2 || fresh == 0 {
 			continue
 		}
 		all = all[:0]
@@ -272,10 +277,7 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 				first: first, last: last})
 			parts = i + 1
 		}
-		st.Keys++
-		st.Before += merge
-		st.After += parts
-		st.Pings += len(all)
+		st.add(CompactStats{Keys: 1, Before: merge, After: parts, Pings: len(all)})
 	}
 	if len(out) == 0 {
 		return nil

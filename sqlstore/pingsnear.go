@@ -50,17 +50,11 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 	// Every block is wanted, so there is no paging: the blocks go to
 	// batch grouped by first batch, as it needs, and on to each.
 	emit := func(refs []blockRef, _ int64) (bool, error) {
-		slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
-		for start := 0; start < len(refs); {
-			end := start + 1
-			for end < len(refs) && refs[end].batch == refs[start].batch {
-				end++
-			}
+		for group := range byFirstBatch(refs) {
 			var err error
-			if buf, err = r.batch(ctx, buf[:0], refs[start:end]); err != nil {
+			if buf, err = r.batch(ctx, buf[:0], group); err != nil {
 				return true, err
 			}
-			start = end
 			for i := range buf {
 				if n == writ.MaxNearRows {
 					return true, writ.Errorf(writ.EInvalid, "more than %d pings lie near the track; narrow the radius, the time or the window", writ.MaxNearRows)

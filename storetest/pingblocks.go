@@ -92,15 +92,21 @@ func testPingBlocks(t *testing.T, f *fixture) {
 		}
 	}
 	line := int64(2)
-	for n := range 25 {
-		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
-			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
-		for range 110 {
-			b.Pings = append(b.Pings, mk(line, false))
-			line++
+	// fileBatches commits batches from to to of the file sha256:blocks, 110
+	// rows each, on from line.
+	fileBatches := func(from, to int) {
+		t.Helper()
+		for n := from; n < to; n++ {
+			b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
+				Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
+			for range 110 {
+				b.Pings = append(b.Pings, mk(line, false))
+				line++
+			}
+			commit(b, false)
 		}
-		commit(b, false)
 	}
+	fileBatches(0, 25)
 	stream := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "stream:blocks", Size: 1, Dataset: "carrier-location",
 		Source: "blocks", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}, Stream: "blocks"}
 	for seq := int64(1); seq <= 300; seq++ {
@@ -245,29 +251,13 @@ func testPingBlocks(t *testing.T, f *fixture) {
 	compact(false) // nothing left to merge
 	readPhase("compacted", 60)
 	// More batches on top of merged blocks: read, then merged again.
-	for n := 25; n < 30; n++ {
-		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
-			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
-		for range 110 {
-			b.Pings = append(b.Pings, mk(line, false))
-			line++
-		}
-		commit(b, false)
-	}
+	fileBatches(25, 30)
 	readPhase("committed on compacted", 60)
 	compact(true)
 	readPhase("compacted again", 60)
 	// Settling merges every (hour, cell) key's blocks, small or not, into
 	// as few as hold its pings; own batches' blocks stay as they are.
-	for n := 30; n < 33; n++ {
-		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:blocks", Number: int64(n), Size: 110, Dataset: "carrier-location",
-			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: basis.ID}}
-		for range 110 {
-			b.Pings = append(b.Pings, mk(line, false))
-			line++
-		}
-		commit(b, false)
-	}
+	fileBatches(30, 33)
 	st, err := db.CompactPingCells(ctx, t0.Add(-24*time.Hour), t0.Add(30*24*time.Hour))
 	if err != nil || st.Keys == 0 || st.After >= st.Before {
 		t.Fatalf("CompactPingCells() = %+v, %v; want keys merged", st, err)

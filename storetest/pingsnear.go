@@ -190,6 +190,10 @@ func testPingsNear(t *testing.T, f *fixture) {
 		GROUP BY hour, cell HAVING count(*) > 1) k`).Scan(&split); err != nil || split == 0 {
 		t.Errorf("keys settled into several parts = %d, %v; want some, to read through Overlaps", split, err)
 	}
+	// Settled keys, those of several parts included, are not rewritten again.
+	if st, err := db.CompactPingCells(ctx, t0.Add(-time.Hour), t0.Add(span+time.Hour)); err != nil || st.Keys != 0 {
+		t.Errorf("CompactPingCells() again = %+v, %v; want nothing to merge", st, err)
+	}
 
 	// Bounds are refused.
 	g := f.grant(t, scope.Request{AuthorityID: byArea.ID, Category: writ.CatLocation, From: t0, To: t0.Add(span)})

@@ -129,10 +129,6 @@ func (r *ingestRun) run(ctx context.Context, files []string) error {
 			break
 		}
 	}
-	// Lookouts wrap the store, which ingest.File then cannot settle.
-	if err := r.sys.store.Settle(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("settle the ingested pings: %w", err))
-	}
 	if r.json {
 		if err := printJSON(r.e, sums); err != nil {
 			return err
