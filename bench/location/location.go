@@ -46,6 +46,13 @@ type Config struct {
 	PostGISURL string
 	// KeepStores leaves the stores and the PostGIS database in place.
 	KeepStores bool
+	// Reuse measures the queries on a SQLite store a run with KeepStores
+	// left in Dir, without ingesting again (no ingest figures). It implies
+	// KeepStores. For working on the queries; not for reported figures.
+	Reuse bool
+	// CoLocProfile, if set, is a file for a CPU profile of writ's
+	// co-location runs alone.
+	CoLocProfile string
 	// Batch is writ's ingest batch size in rows; 0: ingest.DefaultBatchSize.
 	Batch int
 

@@ -63,6 +63,9 @@ func BenchmarkLocation(b *testing.B) {
 		cfg.Stores = strings.Split(v, ",")
 	}
 	cfg.KeepStores = os.Getenv("WRIT_BENCH_KEEP") != ""
+	cfg.Reuse = os.Getenv("WRIT_BENCH_REUSE") != ""
+	cfg.KeepStores = cfg.KeepStores || cfg.Reuse
+	cfg.CoLocProfile = os.Getenv("WRIT_BENCH_COLOC_PROFILE")
 	if v := os.Getenv("WRIT_BENCH_POSTGIS_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -25,24 +26,29 @@ import (
 
 // writStore is a fresh writ store and how to measure its size.
 type writStore struct {
-	db    *sqlstore.DB
-	size  func(ctx context.Context) (int64, error)
-	flush func(ctx context.Context) error // make the size final (SQLite: checkpoint the WAL)
-	close func()
+	db     *sqlstore.DB
+	reused bool // Config.Reuse found a store: it has the pings already
+	size   func(ctx context.Context) (int64, error)
+	flush  func(ctx context.Context) error // make the size final (SQLite: checkpoint the WAL)
+	close  func()
 }
 
 func openWritStore(ctx context.Context, cfg *Config, name string) (*writStore, error) {
 	switch name {
 	case "sqlite":
 		path := cfg.storePath("writ.sqlite")
-		for _, p := range []string{path, path + "-wal", path + "-shm"} {
-			os.Remove(p)
+		_, err := os.Stat(path)
+		reused := cfg.Reuse && err == nil
+		if !reused {
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				os.Remove(p)
+			}
 		}
 		db, err := sqlite.Open(ctx, path)
 		if err != nil {
 			return nil, err
 		}
-		return &writStore{db: db,
+		return &writStore{db: db, reused: reused,
 			size: func(context.Context) (int64, error) {
 				var n int64
 				for _, p := range []string{path, path + "-wal"} {
@@ -131,8 +137,14 @@ type fixture struct {
 
 func newFixture(ctx context.Context, cfg *Config, st *writStore, name string, w *worldData, qs *queries) (*fixture, error) {
 	db := st.db
-	lead := &writ.User{Username: "lena", DisplayName: "Lena", Role: writ.RoleInvestigator, Active: true, PasswordHash: "x"}
-	boss := &writ.User{Username: "sam", DisplayName: "Sam", Role: writ.RoleSupervisor, Active: true, PasswordHash: "x"}
+	suffix := "" // a reused store has the users of the run that made it
+	if st.reused {
+		var b [4]byte
+		rand.Read(b[:])
+		suffix = "-" + hex.EncodeToString(b[:])
+	}
+	lead := &writ.User{Username: "lena" + suffix, DisplayName: "Lena", Role: writ.RoleInvestigator, Active: true, PasswordHash: "x"}
+	boss := &writ.User{Username: "sam" + suffix, DisplayName: "Sam", Role: writ.RoleSupervisor, Active: true, PasswordHash: "x"}
 	for _, u := range []*writ.User{lead, boss} {
 		if err := db.CreateUser(ctx, u); err != nil {
 			return nil, err
@@ -172,9 +184,11 @@ func newFixture(ctx context.Context, cfg *Config, st *writStore, name string, w 
 	}
 	f.warrant, f.fence = warrant.ID, fence.ID
 	dir := cfg.storePath("audit-" + name)
-	os.RemoveAll(dir)
-	if err := audit.Init(dir, "bench.writ.example/audit"); err != nil {
-		return nil, err
+	if _, err := os.Stat(dir); !st.reused || err != nil { // a reused store's log goes on with the kept signing key
+		os.RemoveAll(dir)
+		if err := audit.Init(dir, "bench.writ.example/audit"); err != nil {
+			return nil, err
+		}
 	}
 	log, err := audit.Open(ctx, db, dir)
 	if err != nil {
@@ -240,42 +254,18 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	}
 	defer f.log.Close()
 
-	raw, err := world.Mapping("pings")
-	if err != nil {
+	if st.reused {
+		cfg.logf("%s: reusing the kept store; no ingest", s.Name)
+		s.Name += " (reused store)"
+		s.Stored = w.pings
+		s.Notes = append(s.Notes, "The store was kept by an earlier run (WRIT_BENCH_REUSE): no ingest figures.")
+		if s.Bytes, err = st.size(ctx); err != nil {
+			return nil, err
+		}
+		s.BytesPerPing = float64(s.Bytes) / float64(max(w.pings, 1))
+	} else if err := ingestWorld(ctx, cfg, st, f, w, s); err != nil {
 		return nil, err
 	}
-	m, err := ingest.ParseMapping(bytes.NewReader(raw))
-	if err != nil {
-		return nil, err
-	}
-	cfg.logf("%s: ingesting %s", s.Name, w.csv)
-	start := time.Now()
-	sum, err := ingest.File(ctx, st.db, m, w.csv, ingest.Options{Basis: ingest.Basis{Kind: "authority", ID: f.warrant}, BatchSize: cfg.Batch,
-		ProgressEvery: 15 * time.Second, Progress: func(p ingest.Progress) {
-			if !p.Done {
-				cfg.logf("%s: %d rows, %.0f rows/s", s.Name, p.Rows, p.Rate())
-			}
-		}})
-	if err != nil {
-		return nil, err
-	}
-	s.Load["ingest"] = time.Since(start).Seconds()
-	fl := time.Now()
-	if err := st.flush(ctx); err != nil {
-		return nil, err
-	}
-	s.Load["checkpoint"] = time.Since(fl).Seconds()
-	s.LoadS = time.Since(start).Seconds()
-	s.Stored = sum.Stored
-	if sum.Stored != w.pings || sum.Quarantined != 0 {
-		s.Notes = append(s.Notes, fmt.Sprintf("ingest stored %d of %d pings, quarantined %d", sum.Stored, w.pings, sum.Quarantined))
-	}
-	s.PingsPerS = float64(sum.Stored) / s.LoadS
-	if s.Bytes, err = st.size(ctx); err != nil {
-		return nil, err
-	}
-	s.BytesPerPing = float64(s.Bytes) / float64(max(sum.Stored, 1))
-	cfg.logf("%s: ingest %.1fs (%.0f pings/s), %.1f bytes/ping", s.Name, s.LoadS, s.PingsPerS, s.BytesPerPing)
 
 	// Trajectories: one device, one UTC day, under the device warrant.
 	trajectory := func(q trajQuery) (int, time.Duration, error) {
@@ -306,7 +296,15 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	cfg.logf("%s: trajectory p50 %.2f ms, area p50 %.2f ms", s.Name, s.Trajectory.P50, s.Area.P50)
 	s.Gate = summarize(f.gateMs, nil)
 
-	if err := colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs) }); err != nil {
+	stop, err := startProfile(cfg.CoLocProfile)
+	if err != nil {
+		return nil, err
+	}
+	err = colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs) })
+	if err := stop(); err != nil {
+		return nil, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms", s.Name, floats(s.CoLoc.Runs))
@@ -409,4 +407,65 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 2,
 		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps}
 	return c, nil
+}
+
+// ingestWorld loads the world's pings into the fresh store through writ's
+// ingest path and fills in the side's load figures.
+func ingestWorld(ctx context.Context, cfg *Config, st *writStore, f *fixture, w *worldData, s *Side) error {
+	raw, err := world.Mapping("pings")
+	if err != nil {
+		return err
+	}
+	m, err := ingest.ParseMapping(bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	cfg.logf("%s: ingesting %s", s.Name, w.csv)
+	start := time.Now()
+	sum, err := ingest.File(ctx, st.db, m, w.csv, ingest.Options{Basis: ingest.Basis{Kind: "authority", ID: f.warrant}, BatchSize: cfg.Batch,
+		ProgressEvery: 15 * time.Second, Progress: func(p ingest.Progress) {
+			if !p.Done {
+				cfg.logf("%s: %d rows, %.0f rows/s", s.Name, p.Rows, p.Rate())
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	s.Load["ingest"] = time.Since(start).Seconds()
+	fl := time.Now()
+	if err := st.flush(ctx); err != nil {
+		return err
+	}
+	s.Load["checkpoint"] = time.Since(fl).Seconds()
+	s.LoadS = time.Since(start).Seconds()
+	s.Stored = sum.Stored
+	if sum.Stored != w.pings || sum.Quarantined != 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("ingest stored %d of %d pings, quarantined %d", sum.Stored, w.pings, sum.Quarantined))
+	}
+	s.PingsPerS = float64(sum.Stored) / s.LoadS
+	if s.Bytes, err = st.size(ctx); err != nil {
+		return err
+	}
+	s.BytesPerPing = float64(s.Bytes) / float64(max(sum.Stored, 1))
+	cfg.logf("%s: ingest %.1fs (%.0f pings/s), %.1f bytes/ping", s.Name, s.LoadS, s.PingsPerS, s.BytesPerPing)
+	return nil
+}
+
+// startProfile starts a CPU profile into path, if set; stop ends it.
+func startProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
