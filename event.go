@@ -107,6 +107,21 @@ type NearQuery struct {
 	Exclude string        // leave out this device (the target's own pings)
 }
 
+// NearPing is a ping a store found near a NearQuery's track: what a
+// co-location counts, and the id to read the whole ping (its provenance)
+// through Pings.
+type NearPing struct {
+	ID        int64
+	Device    string
+	At        time.Time
+	Lat, Lon  float64
+	AccuracyM float64
+	// Probe is the index in the query's Probes of the probe the ping is
+	// near: the first in time order (then in Probes order) within RadiusM
+	// and Within.
+	Probe int
+}
+
 // Probe is one fix of the track a NearQuery follows.
 type Probe struct {
 	Lat, Lon float64

@@ -68,9 +68,11 @@ type EventStore interface {
 	Contacts(ctx context.Context, g *Grant, q EventQuery) ([]Contact, error)
 	Pings(ctx context.Context, g *Grant, q EventQuery) ([]Ping, error)
 	// PingsNear passes to each, in no set order, every ping the grant lets
-	// Pings return that is near one of q's probes (NearQuery), and returns
-	// how many it passed. It stops at the first error each returns.
-	PingsNear(ctx context.Context, g *Grant, q NearQuery, each func(*Ping) error) (int, error)
+	// Pings return that is near one of q's probes (NearQuery), as tested by
+	// package near, and returns how many it passed. It may read on several
+	// goroutines but calls each from one at a time, and stops at the first
+	// error each returns.
+	PingsNear(ctx context.Context, g *Grant, q NearQuery, each func(*NearPing) error) (int, error)
 	PlateReads(ctx context.Context, g *Grant, q EventQuery) ([]PlateRead, error)
 	Records(ctx context.Context, g *Grant, q EventQuery) ([]Record, error)
 }

@@ -428,7 +428,13 @@ func eachPage[T any](ctx context.Context, g *writ.Grant, read readFunc[T], idOf 
 // readAll reads every page of a read under one grant.
 func readAll[T any](ctx context.Context, g *writ.Grant, read readFunc[T], idOf func(T) int64) ([]T, error) {
 	var all []T
-	_, err := eachPage(ctx, g, read, idOf, func(rows []T) { all = append(all, rows...) })
+	_, err := eachPage(ctx, g, read, idOf, func(rows []T) {
+		if all == nil { // one page, most reads: no copy
+			all = rows
+			return
+		}
+		all = append(all, rows...)
+	})
 	return all, err
 }
 
@@ -451,20 +457,18 @@ func (s *Server) readPings(ctx context.Context, gate *scope.Gate, req scope.Requ
 }
 
 // readPingsNear reads, in one gated and audited read, the pings near a
-// track that the request's grant covers (writ.NearQuery), as tracks.
-func (s *Server) readPingsNear(ctx context.Context, req scope.Request, q writ.NearQuery) ([]geo.Track, *writ.Grant, error) {
-	var (
-		tracks geo.TrackBuilder
-		grant  *writ.Grant
-	)
+// track that the request's grant covers (writ.NearQuery), passing them to
+// each.
+func (s *Server) readPingsNear(ctx context.Context, req scope.Request, q writ.NearQuery, each func(*writ.NearPing)) (*writ.Grant, error) {
+	var grant *writ.Grant
 	err := s.gate.Read(ctx, req, func(g *writ.Grant) (int, error) {
 		grant = g
-		return s.store.PingsNear(ctx, g, q, func(p *writ.Ping) error {
-			tracks.Add(p)
+		return s.store.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
+			each(p)
 			return nil
 		})
 	})
-	return tracks.Tracks(), grant, err
+	return grant, err
 }
 
 func (s *Server) readPlates(ctx context.Context, req scope.Request) ([]writ.PlateRead, *writ.Grant, error) {
@@ -718,14 +722,15 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	// Only the pings near the target's fixes are read: over a city and a
 	// month, the whole area search would be most of the data.
-	cands, cgrant, err := s.readPingsNear(ctx, creq, geo.NearQuery(tfix, target, o))
+	coloc := geo.NewCoLocator(tfix, target, o)
+	cgrant, err := s.readPingsNear(ctx, creq, coloc.Query(), coloc.Add)
 	if err != nil {
 		return err
 	}
 	res := CoLocationResult{Grant: grantInfo(grant), CandidatesGrant: grantInfo(cgrant), Target: target,
 		Pseudonymous: pseudo, Devices: []CoLocated{}}
 	var fs []geo.Feature
-	for _, m := range geo.CoLocation(tfix, cands, target, o) {
+	for _, m := range coloc.Result() {
 		d := m.Device
 		if pseudo {
 			d = geo.Token(key, d)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/near"
 )
 
 // CoLocOptions set what counts as together.
@@ -47,24 +48,6 @@ func (o CoLocOptions) norm() CoLocOptions {
 	return o
 }
 
-// NearQuery is the store read that gives CoLocation its candidates for a
-// target: the pings within the radius and time of the target's fixes that
-// CoLocation would use (accurate ones, outside o.Exclude), except the
-// target's own. It asks for a hair more than CoLocation counts (1% of the
-// radius, a second of time, as fixes keep whole seconds), so the store's
-// distance and rounding never drop an encounter CoLocation would see.
-func NearQuery(target []Fix, targetDevice string, o CoLocOptions) writ.NearQuery {
-	o = o.norm()
-	q := writ.NearQuery{RadiusM: o.RadiusM*1.01 + 1, Within: o.Within + time.Second, Exclude: targetDevice}
-	if o.MaxAccM > 0 {
-		q.MaxAccM = o.MaxAccM
-	}
-	for _, f := range o.targetFixes(target) {
-		q.Probes = append(q.Probes, writ.Probe{Lat: f.Lat, Lon: f.Lon, At: time.Unix(f.T, 0)})
-	}
-	return q
-}
-
 // targetFixes are the target's fixes CoLocation uses: accurate enough, and
 // outside o.Exclude. o is normalised.
 func (o CoLocOptions) targetFixes(target []Fix) []Fix {
@@ -100,116 +83,119 @@ type dayPlace struct {
 	cell [2]int32
 }
 
-// CoLocation ranks the devices that were repeatedly near a target: those
-// met on MinDays or more days first, then the rest. Each
-// distinct (day, place) a device shares with the target counts once,
-// weighted by 1/(1+ln n) where n is the mean number of devices near the
-// target on a day at that place: a café full of strangers counts for less
-// than a quiet street corner, so devices that meet the target on many days
-// and in several quiet places rank first. tracks may include the target,
-// which is skipped. Fixes must be time-sorted.
-func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOptions) []CoLocated {
+// CoLocator ranks the devices that were repeatedly near a target from
+// their pings near its fixes, as they come from a store
+// (writ.EventStore.PingsNear of Query) in any order: CoLocation's answer
+// without holding the candidates' tracks.
+type CoLocator struct {
+	o      CoLocOptions
+	target string
+	q      writ.NearQuery
+	dp     []int32    // per probe: the index of its (day, place) in dps
+	dps    []dayPlace // a probe's UTC day, and its PlaceM cell
+	per    map[string]*coAcc
+	last   *coAcc // of the device added last: pings come in runs of one device
+	lastD  string
+}
+
+type coAcc struct {
+	enc         int
+	first, last int64
+	dps         map[int32]int32 // (day, place) → encounters
+}
+
+// NewCoLocator prepares the co-location of the target device's fixes.
+func NewCoLocator(target []Fix, targetDevice string, o CoLocOptions) *CoLocator {
 	o = o.norm()
-	target = o.targetFixes(target)
-	if len(target) == 0 {
-		return nil
+	c := &CoLocator{o: o, target: targetDevice, per: map[string]*coAcc{}}
+	fs := o.targetFixes(target)
+	c.q = writ.NearQuery{RadiusM: o.RadiusM, Within: o.Within, Exclude: targetDevice}
+	if o.MaxAccM > 0 {
+		c.q.MaxAccM = o.MaxAccM
 	}
-	w := int64(o.Within / time.Second)
-	p := newProj(target[0].Lat)
-	// Target fixes by time bin of width w: an encounter is in the fix's bin
-	// or a neighbour.
-	t0 := target[0].T - w
-	nb := (target[len(target)-1].T+w-t0)/w + 1
-	bins := make([][2]int32, nb) // [first, end) index into target
-	for i := range bins {
-		bins[i] = [2]int32{-1, -1}
+	if len(fs) == 0 {
+		return c
 	}
-	tx := make([][2]float64, len(target))
-	for i, f := range target {
-		b := (f.T - t0) / w
-		if bins[b][0] < 0 {
-			bins[b][0] = int32(i)
-		}
-		bins[b][1] = int32(i + 1)
+	p := newProj(fs[0].Lat)
+	ids := map[dayPlace]int32{}
+	c.dp = make([]int32, len(fs))
+	for i, f := range fs {
+		c.q.Probes = append(c.q.Probes, writ.Probe{Lat: f.Lat, Lon: f.Lon, At: time.Unix(f.T, 0)})
 		x, y := p.xy(f.Lat, f.Lon)
-		tx[i] = [2]float64{x, y}
-	}
-	r2 := o.RadiusM * o.RadiusM
-	type acc struct {
-		enc         int
-		first, last int64
-		dps         map[dayPlace]int
-	}
-	per := map[int]*acc{}
-	place := func(i int) [2]int32 {
-		return [2]int32{int32(math.Floor(tx[i][0] / o.PlaceM)), int32(math.Floor(tx[i][1] / o.PlaceM))}
-	}
-	for di, tr := range tracks {
-		if tr.Device == targetDevice {
-			continue
+		k := dayPlace{f.T / 86400, [2]int32{int32(math.Floor(x / o.PlaceM)), int32(math.Floor(y / o.PlaceM))}}
+		id, ok := ids[k]
+		if !ok {
+			id = int32(len(c.dps))
+			ids[k] = id
+			c.dps = append(c.dps, k)
 		}
-		fs := Window(tr.Fixes, time.Unix(t0, 0), time.Unix(target[len(target)-1].T+w+1, 0))
-		for _, f := range fs {
-			if o.MaxAccM > 0 && f.Acc > 0 && float64(f.Acc) > o.MaxAccM {
-				continue
-			}
-			b := (f.T - t0) / w
-			x, y := p.xy(f.Lat, f.Lon)
-			best, bd := -1, r2
-			for bb := max(b-1, 0); bb <= min(b+1, nb-1); bb++ {
-				for i := bins[bb][0]; i >= 0 && i < bins[bb][1]; i++ {
-					if d := target[i].T - f.T; d > w || d < -w {
-						continue
-					}
-					dx, dy := tx[i][0]-x, tx[i][1]-y
-					if d2 := dx*dx + dy*dy; d2 <= bd {
-						best, bd = int(i), d2
-					}
-				}
-			}
-			if best < 0 {
-				continue
-			}
-			a := per[di]
-			if a == nil {
-				a = &acc{first: f.T, dps: map[dayPlace]int{}}
-				per[di] = a
-			}
-			a.enc++
-			a.last = f.T
-			a.dps[dayPlace{target[best].T / 86400, place(best)}]++
-		}
+		c.dp[i] = id
 	}
+	return c
+}
+
+// Query is the store read that gives the CoLocator its candidates: the
+// pings within the radius and time of the target's fixes it uses
+// (accurate ones, outside o.Exclude), except the target's own. Its probes
+// are those fixes, in the order Add's NearPing.Probe counts them.
+func (c *CoLocator) Query() writ.NearQuery { return c.q }
+
+// Add counts a ping near the target (a NearPing of Query). A ping of the
+// target itself, or of a probe Query does not have, is ignored.
+func (c *CoLocator) Add(p *writ.NearPing) {
+	if p.Device == c.target || p.Probe < 0 || p.Probe >= len(c.dp) {
+		return
+	}
+	a := c.last
+	if a == nil || p.Device != c.lastD {
+		if a = c.per[p.Device]; a == nil {
+			a = &coAcc{first: math.MaxInt64, last: math.MinInt64, dps: map[int32]int32{}}
+			c.per[p.Device] = a
+		}
+		c.last, c.lastD = a, p.Device
+	}
+	t := p.At.Unix()
+	a.enc++
+	a.first, a.last = min(a.first, t), max(a.last, t)
+	a.dps[c.dp[p.Probe]]++
+}
+
+// Result ranks the devices counted so far (see CoLocation).
+func (c *CoLocator) Result() []CoLocated {
+	o := c.o
 	// Crowding: distinct devices per (day, place), averaged over the days
 	// the target met anyone there.
-	devs := map[dayPlace]int{}
-	for di, a := range per {
+	devs := make([]int, len(c.dps))
+	for d, a := range c.per {
 		for dp, n := range a.dps {
-			if n < o.MinEnc {
+			if int(n) < o.MinEnc {
 				delete(a.dps, dp)
 				continue
 			}
 			devs[dp]++
 		}
 		if len(a.dps) == 0 {
-			delete(per, di)
+			delete(c.per, d)
 		}
 	}
 	sum, days := map[[2]int32]float64{}, map[[2]int32]float64{}
 	for dp, n := range devs {
-		sum[dp.cell] += float64(n)
-		days[dp.cell]++
-	}
-	out := make([]CoLocated, 0, len(per))
-	for di, a := range per {
-		c := CoLocated{Device: tracks[di].Device, Encounters: a.enc, First: a.first, Last: a.last}
-		dset, pset := map[int64]bool{}, map[[2]int32]bool{}
-		for dp := range a.dps {
-			dset[dp.day], pset[dp.cell] = true, true
-			c.Score += 1 / (1 + math.Log(sum[dp.cell]/days[dp.cell]))
+		if n > 0 {
+			sum[c.dps[dp].cell] += float64(n)
+			days[c.dps[dp].cell]++
 		}
-		c.Days, c.Places = len(dset), len(pset)
-		out = append(out, c)
+	}
+	out := make([]CoLocated, 0, len(c.per))
+	for d, a := range c.per {
+		m := CoLocated{Device: d, Encounters: a.enc, First: a.first, Last: a.last}
+		dset, pset := map[int64]bool{}, map[[2]int32]bool{}
+		for id := range a.dps {
+			dp := c.dps[id]
+			dset[dp.day], pset[dp.cell] = true, true
+			m.Score += 1 / (1 + math.Log(sum[dp.cell]/days[dp.cell]))
+		}
+		m.Days, m.Places = len(dset), len(pset)
+		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b CoLocated) int {
 		if ra, rb := a.Days >= o.MinDays, b.Days >= o.MinDays; ra != rb {
@@ -230,4 +216,32 @@ func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOption
 		out = out[:o.Top]
 	}
 	return out
+}
+
+// CoLocation ranks the devices that were repeatedly near a target: those
+// met on MinDays or more days first, then the rest. A device fix is an
+// encounter if it lies within RadiusM and Within of a target fix (package
+// near's test, as the stores make it); it counts for the (UTC day, place)
+// of the first such target fix in time. Each distinct (day, place) a
+// device shares with the target on at least MinEnc encounters counts once,
+// weighted by 1/(1+ln n) where n is the mean number of devices near the
+// target on a day at that place: a café full of strangers counts for less
+// than a quiet street corner, so devices that meet the target on many days
+// and in several quiet places rank first. tracks may include the target,
+// which is skipped.
+func CoLocation(target []Fix, tracks []Track, targetDevice string, o CoLocOptions) []CoLocated {
+	c := NewCoLocator(target, targetDevice, o)
+	m := near.New(c.Query())
+	if m == nil {
+		return nil
+	}
+	for _, tr := range tracks {
+		for _, f := range tr.Fixes {
+			us := f.T * 1e6
+			if probe, ok := m.Match(tr.Device, f.Lat, f.Lon, float64(f.Acc), us); ok {
+				c.Add(&writ.NearPing{Device: tr.Device, At: time.Unix(f.T, 0), Lat: f.Lat, Lon: f.Lon, AccuracyM: float64(f.Acc), Probe: probe})
+			}
+		}
+	}
+	return c.Result()
 }

@@ -36,7 +36,7 @@ func Fixes(pings []writ.Ping) []Track {
 	return b.Tracks()
 }
 
-// TrackBuilder collects pings as they come (writ.EventStore.PingsNear) into
+// TrackBuilder collects pings as they come into
 // tracks, keeping only what a Fix holds. The zero value is ready.
 type TrackBuilder struct {
 	by map[string][]Fix

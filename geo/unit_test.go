@@ -2,6 +2,8 @@ package geo
 
 import (
 	"encoding/json"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -127,7 +129,7 @@ func TestGeoJSON(t *testing.T) {
 	}
 }
 
-func TestNearQuery(t *testing.T) {
+func TestCoLocatorQuery(t *testing.T) {
 	fs := []Fix{
 		{T: 100, Lat: 50.0, Lon: 4.0, Acc: 10},
 		{T: 200, Lat: 50.1, Lon: 4.1, Acc: 500}, // inaccurate: CoLocation drops it
@@ -135,18 +137,94 @@ func TestNearQuery(t *testing.T) {
 		{T: 400, Lat: 50.3, Lon: 4.3},           // accuracy unknown: kept
 	}
 	home := Circle{Center: writ.Point{Lat: 50.2, Lon: 4.2}, RadiusM: 50}
-	q := NearQuery(fs, "T1", CoLocOptions{RadiusM: 200, Within: 5 * time.Minute, Exclude: []Area{home}})
+	q := NewCoLocator(fs, "T1", CoLocOptions{RadiusM: 200, Within: 5 * time.Minute, Exclude: []Area{home}}).Query()
 	if len(q.Probes) != 2 || q.Probes[0].At.Unix() != 100 || q.Probes[1].At.Unix() != 400 {
-		t.Fatalf("NearQuery probes = %+v, want the fixes at 100 and 400", q.Probes)
+		t.Fatalf("Query() probes = %+v, want the fixes at 100 and 400", q.Probes)
 	}
-	if q.RadiusM <= 200 || q.RadiusM > 205 || q.Within != 5*time.Minute+time.Second || q.Exclude != "T1" || q.MaxAccM != 100 {
-		t.Errorf("NearQuery = radius %v, within %v, exclude %q, max acc %v; want a little over 200 m and 5 min, T1, 100",
+	if q.RadiusM != 200 || q.Within != 5*time.Minute || q.Exclude != "T1" || q.MaxAccM != 100 {
+		t.Errorf("Query() = radius %v, within %v, exclude %q, max acc %v; want 200 m, 5 min, T1, 100",
 			q.RadiusM, q.Within, q.Exclude, q.MaxAccM)
 	}
 	if err := q.Check(); err != nil {
-		t.Errorf("NearQuery().Check() = %v", err)
+		t.Errorf("Query().Check() = %v", err)
 	}
-	if q := NearQuery(fs, "T1", CoLocOptions{MaxAccM: -1}); len(q.Probes) != 4 || q.MaxAccM != 0 {
-		t.Errorf("NearQuery(keep all) = %d probes, max acc %v; want 4, 0", len(q.Probes), q.MaxAccM)
+	if q := NewCoLocator(fs, "T1", CoLocOptions{MaxAccM: -1}).Query(); len(q.Probes) != 4 || q.MaxAccM != 0 {
+		t.Errorf("Query(keep all) = %d probes, max acc %v; want 4, 0", len(q.Probes), q.MaxAccM)
 	}
+}
+
+// TestCoLocatorAdd checks the streaming count against CoLocation on the
+// same pings given in another order, and what Add ignores.
+func TestCoLocatorAdd(t *testing.T) {
+	// The target stays at two places on three days; "A" meets it at both
+	// on every day, "B" once at the first (a passer-by), "C" at the
+	// second on two days, and "T" is the target.
+	var target []Fix
+	var tracks []Track
+	places := [][2]float64{{50.85, 4.35}, {50.86, 4.37}}
+	add := func(dev string, f Fix) {
+		for i := range tracks {
+			if tracks[i].Device == dev {
+				tracks[i].Fixes = append(tracks[i].Fixes, f)
+				return
+			}
+		}
+		tracks = append(tracks, Track{Device: dev, Fixes: []Fix{f}})
+	}
+	for day := range int64(3) {
+		for pi, pl := range places {
+			for k := range int64(6) {
+				at := day*86400 + int64(pi)*7200 + k*60 + 36000
+				target = append(target, Fix{T: at, Lat: pl[0], Lon: pl[1], Acc: 10})
+				add("A", Fix{T: at + 5, Lat: pl[0] + 0.0002, Lon: pl[1], Acc: 10})
+				if day == 0 && pi == 0 && k == 2 {
+					add("B", Fix{T: at, Lat: pl[0], Lon: pl[1] + 0.0003, Acc: 10})
+				}
+				if pi == 1 && day > 0 {
+					add("C", Fix{T: at + 30, Lat: pl[0] - 0.0001, Lon: pl[1], Acc: 20})
+				}
+				add("T", Fix{T: at, Lat: pl[0], Lon: pl[1], Acc: 10})
+				add("far", Fix{T: at, Lat: pl[0] + 0.01, Lon: pl[1], Acc: 10})
+			}
+		}
+	}
+	o := CoLocOptions{}
+	want := CoLocation(target, tracks, "T", o)
+	if len(want) != 2 || want[0].Device != "A" || want[0].Days != 3 || want[0].Places != 2 || want[0].Encounters != 36 ||
+		want[1].Device != "C" || want[1].Days != 2 || want[1].Places != 1 {
+		t.Fatalf("CoLocation() = %+v; want A (3 days, 2 places, 36 encounters), then C (2 days, 1 place)", want)
+	}
+	// The same pings, as a store would pass them: in reverse, each with
+	// the first probe it is near, plus pings Add must ignore.
+	c := NewCoLocator(target, "T", o)
+	q := c.Query()
+	for i := len(tracks) - 1; i >= 0; i-- {
+		tr := tracks[i]
+		for j := len(tr.Fixes) - 1; j >= 0; j-- {
+			f := tr.Fixes[j]
+			for pi, p := range q.Probes {
+				if d := f.T - p.At.Unix(); d >= -600 && d <= 600 && distM(f.Lat, f.Lon, p.Lat, p.Lon) <= 100 {
+					c.Add(&writ.NearPing{Device: tr.Device, At: time.Unix(f.T, 0), Lat: f.Lat, Lon: f.Lon, Probe: pi})
+					break
+				}
+			}
+		}
+	}
+	c.Add(&writ.NearPing{Device: "X", At: time.Unix(36000, 0), Probe: len(q.Probes)})
+	c.Add(&writ.NearPing{Device: "X", At: time.Unix(36000, 0), Probe: -1})
+	got := c.Result()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CoLocator in reverse = %+v\nwant %+v", got, want)
+	}
+	if got[0].First != 36005 || got[0].Last != 2*86400+7200+5*60+36005 {
+		t.Errorf("A first, last = %d, %d; want the first and last encounter", got[0].First, got[0].Last)
+	}
+}
+
+// distM is the near test's distance, for the tests.
+func distM(lat, lon, plat, plon float64) float64 {
+	const mPerDeg = 6371008.8 * math.Pi / 180
+	dy := (lat - plat) * mPerDeg
+	dx := (lon - plon) * math.Cos(plat*math.Pi/180) * mPerDeg
+	return math.Sqrt(dx*dx + dy*dy)
 }

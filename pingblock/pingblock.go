@@ -413,6 +413,21 @@ func (r *reader) span(lim int64) (lo, hi int64, err error) {
 	return lo, lo + int64(d), nil
 }
 
+// Count is the number of pings block b says it holds, read from its first
+// bytes alone (0 if they are malformed: decoding reports why), for sizing
+// buffers before decoding.
+func Count(b []byte) int {
+	if len(b) < 2 || b[0] != Version {
+		return 0
+	}
+	r := &reader{b: b, off: 2}
+	n, err := r.uvarint()
+	if err != nil || n > uint64(len(b)) {
+		return 0
+	}
+	return int(n)
+}
+
 // ReadHeader parses a block's header (and checks its framing) without
 // decoding its columns.
 func ReadHeader(b []byte) (Header, error) {

@@ -241,3 +241,23 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestCount(t *testing.T) {
+	full := Encode([]Ping{{T: 1, Lat: 1, Lon: 1, Device: "a"}, {T: 2, Lat: 1, Lon: 1, Device: "b"}, {T: 3, Lat: 2, Lon: 2, Device: "a"}})
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		want int
+	}{
+		{"three pings", full, 3},
+		{"empty block", Encode(nil), 0},
+		{"no bytes", nil, 0},
+		{"other version", append([]byte{Version + 1}, full[1:]...), 0},
+		{"cut in the count", full[:2], 0},
+		{"count past the length", []byte{Version, 0, 0xff, 0x7f}, 0},
+	} {
+		if got := Count(tt.b); got != tt.want {
+			t.Errorf("%s: Count() = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -11,3 +11,12 @@ func SetPingScan(one, first int) func() {
 	oneShot, firstRound = one, first
 	return func() { oneShot, firstRound = o, f }
 }
+
+// SetNearSeeks cuts PingsNear's reads into statements of n seeks, so that
+// the tests reach its parallel readers with little data; it returns the
+// restore.
+func SetNearSeeks(n int) func() {
+	o := nearSeeks
+	nearSeeks = n
+	return func() { nearSeeks = o }
+}

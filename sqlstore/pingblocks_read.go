@@ -264,9 +264,6 @@ type pingRead struct {
 	fromUs, toUs int64
 	area         writ.Polygon
 	scratch      []pingblock.Ping
-	// keep, if set, narrows the read further (PingsNear): a ping is
-	// returned only if keep holds for its exact position and time.
-	keep func(dev string, lat, lon, acc float64, us int64) bool
 	// overlaps, if set, skips whole blocks first (pingblock.Clip.Overlaps).
 	overlaps func(minT, maxT int64, b pingblock.Box) bool
 	// the batch info looked up last
@@ -288,12 +285,27 @@ func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, li
 		out = out[:limit]
 		return first > out[limit-1].ID>>32
 	}
+	// Room for every ping of the blocks, up to a page, at once: growing a
+	// page of 100,000 pings step by step copied it several times over.
+	n := 0
+	for _, ref := range refs {
+		n += pingblock.Count(ref.block)
+	}
+	out = slices.Grow(out, min(n, limit))
 	for group := range byFirstBatch(refs) {
 		if full(group[0].batch) {
 			return out, true, nil
 		}
-		var err error
-		if out, err = r.batch(ctx, out, group); err != nil {
+		err := r.visit(ctx, group, func(h *pingHit) error {
+			pv, err := r.prov(ctx, h)
+			if err != nil {
+				return err
+			}
+			out = append(out, writ.Ping{ID: h.id, Device: h.dev, At: fromMicros(h.us), Lat: h.lat, Lon: h.lon,
+				AccuracyM: h.acc, Prov: pv})
+			return nil
+		})
+		if err != nil {
 			return nil, false, err
 		}
 	}
@@ -303,7 +315,7 @@ func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, li
 }
 
 // byFirstBatch sorts refs by (first batch, part) and yields them in groups
-// of one first batch, as pingRead.batch takes them.
+// of one first batch, as pingRead.visit takes them.
 func byFirstBatch(refs []blockRef) iter.Seq[[]blockRef] {
 	slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
 	return func(yield func([]blockRef) bool) {
@@ -334,59 +346,81 @@ func (r *pingRead) clip() pingblock.Clip {
 	return c
 }
 
-// merged appends the pings of a block CompactPings merged: each ping's
-// line column holds its id, and only batches that blocks hold exactly are
-// merged.
-func (r *pingRead) merged(ctx context.Context, out []writ.Ping, ref blockRef) ([]writ.Ping, error) {
-	ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, r.clip())
-	r.scratch = ps
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		if p.Line <= r.after || (r.keep != nil && !r.keep(p.Device, p.Lat, p.Lon, p.AccuracyM, p.T*1000)) {
-			continue
-		}
-		b := p.Line >> 32
-		info, err := r.info(ctx, b)
-		if err != nil {
-			return nil, err
-		}
-		if info.own {
-			return nil, writ.Errorf(writ.EInternal, "merged ping block holds a ping of own batch %d", b)
-		}
-		prov := info.prov
-		prov.Offset = p.Line&(1<<32-1) + info.base
-		out = append(out, writ.Ping{ID: p.Line, Device: p.Device, At: fromMicros(p.T * 1000), Lat: p.Lat, Lon: p.Lon,
-			AccuracyM: p.AccuracyM, Prov: prov})
-	}
-	return out, nil
+// pingHit is a ping a read found, clipped to the grant, before the reader
+// builds what it returns: a whole writ.Ping (Pings) or a writ.NearPing.
+type pingHit struct {
+	id            int64
+	dev           string
+	us            int64
+	lat, lon, acc float64
+	// Where its provenance comes from: its own row, or its batch's with
+	// the offset (plus the batch's base, in a merged block).
+	row    *ownRow
+	batch  int64
+	offset int64
+	merged bool
 }
 
-// batch appends the pings of the blocks whose first batch is refs[0].batch
-// that the read may see.
-func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) ([]writ.Ping, error) {
+// prov is a hit's provenance.
+func (r *pingRead) prov(ctx context.Context, h *pingHit) (writ.Provenance, error) {
+	if h.row != nil {
+		return h.row.prov, nil
+	}
+	info, err := r.info(ctx, h.batch)
+	if err != nil {
+		return writ.Provenance{}, err
+	}
+	pv := info.prov
+	pv.Offset = h.offset
+	if h.merged {
+		// Only batches that blocks hold exactly are merged.
+		if info.own {
+			return writ.Provenance{}, writ.Errorf(writ.EInternal, "merged ping block holds a ping of own batch %d", h.batch)
+		}
+		pv.Offset += info.base
+	}
+	return pv, nil
+}
+
+// visit passes to fn each ping of the blocks refs, all of one first batch
+// (byFirstBatch), that the read may see. The hit is reused: fn must copy
+// what it keeps.
+func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit) error) error {
+	var h pingHit
+	clip := r.clip()
 	plain := refs[:0:0]
 	for _, ref := range refs {
 		if ref.part >= 0 {
 			plain = append(plain, ref)
 			continue
 		}
-		var err error
-		if out, err = r.merged(ctx, out, ref); err != nil {
-			return nil, err
+		// Merged by CompactPings: each ping's line column holds its id.
+		ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
+		r.scratch = ps
+		if err != nil {
+			return err
+		}
+		for i := range ps {
+			p := &ps[i]
+			if p.Line <= r.after {
+				continue
+			}
+			h = pingHit{id: p.Line, dev: p.Device, us: p.T * 1000, lat: p.Lat, lon: p.Lon, acc: p.AccuracyM,
+				batch: p.Line >> 32, offset: p.Line & (1<<32 - 1), merged: true}
+			if err := fn(&h); err != nil {
+				return err
+			}
 		}
 	}
 	if len(plain) == 0 {
-		return out, nil
+		return nil
 	}
 	refs = plain
 	id := refs[0].batch
 	info, err := r.info(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	clip := r.clip()
 	if !info.own {
 		// The blocks hold these pings exactly (whole milliseconds), so
 		// Filter's window and area test are the grant's.
@@ -394,20 +428,21 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 			ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
 			r.scratch = ps
 			if err != nil {
-				return nil, err
+				return err
 			}
-			for _, p := range ps {
+			for i := range ps {
+				p := &ps[i]
 				pid := id<<32 | (p.Line - info.base)
-				if pid <= r.after || (r.keep != nil && !r.keep(p.Device, p.Lat, p.Lon, p.AccuracyM, p.T*1000)) {
+				if pid <= r.after {
 					continue
 				}
-				prov := info.prov
-				prov.Offset = p.Line
-				out = append(out, writ.Ping{ID: pid, Device: p.Device, At: fromMicros(p.T * 1000), Lat: p.Lat, Lon: p.Lon,
-					AccuracyM: p.AccuracyM, Prov: prov})
+				h = pingHit{id: pid, dev: p.Device, us: p.T * 1000, lat: p.Lat, lon: p.Lon, acc: p.AccuracyM, batch: id, offset: p.Line}
+				if err := fn(&h); err != nil {
+					return err
+				}
 			}
 		}
-		return out, nil
+		return nil
 	}
 	// Own rows: the blocks hold them rounded, so they only narrow the
 	// candidates (with a margin of the rounding); ping_rows has the exact
@@ -425,7 +460,7 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 		ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
 		r.scratch = ps
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, p := range ps {
 			if id<<32|p.Line > r.after {
@@ -436,12 +471,12 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 	}
 	rows, err := r.db.ownRows(ctx, id, ks)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, k := range ks {
 		row, ok := rows[k]
 		if !ok {
-			return nil, writ.Errorf(writ.EInternal, "ping batch %d has no row %d", id, k)
+			return writ.Errorf(writ.EInternal, "ping batch %d has no row %d", id, k)
 		}
 		if row.at < r.fromUs || row.at >= r.toUs {
 			continue
@@ -449,13 +484,12 @@ func (r *pingRead) batch(ctx context.Context, out []writ.Ping, refs []blockRef) 
 		if len(r.area) > 0 && !r.area.Contains(writ.Point{Lat: row.lat, Lon: row.lon}) {
 			continue
 		}
-		if r.keep != nil && !r.keep(devs[k], row.lat, row.lon, row.acc, row.at) {
-			continue
+		h = pingHit{id: id<<32 | k, dev: devs[k], us: row.at, lat: row.lat, lon: row.lon, acc: row.acc, row: &row}
+		if err := fn(&h); err != nil {
+			return err
 		}
-		out = append(out, writ.Ping{ID: id<<32 | k, Device: devs[k], At: fromMicros(row.at), Lat: row.lat, Lon: row.lon,
-			AccuracyM: row.acc, Prov: row.prov})
 	}
-	return out, nil
+	return nil
 }
 
 // pingStmts holds what ping reads keep per DB.

@@ -90,6 +90,15 @@ func testPingsNear(t *testing.T, f *fixture) {
 	}
 	check := func(phase string, reads int) {
 		var found, nonEmpty int
+		// Every stored ping by id, read through Pings under the area grant.
+		byID := map[int64]writ.Ping{}
+		for _, p := range allPings(t, db, f.grant(t, scope.Request{AuthorityID: byArea.ID, Category: writ.CatLocation,
+			From: t0.Add(-time.Hour), To: t0.Add(span + time.Hour)}), 1000) {
+			byID[p.ID] = p
+		}
+		if len(byID) != len(all) {
+			t.Fatalf("%s: Pings read %d pings, want %d", phase, len(byID), len(all))
+		}
 		for n := range reads {
 			// A track: a random walk over the spots, a fix every few minutes.
 			var q writ.NearQuery
@@ -106,6 +115,11 @@ func testPingsNear(t *testing.T, f *fixture) {
 			if rng.IntN(3) == 0 { // out of time order: the store sorts them
 				rng.Shuffle(len(q.Probes), func(i, j int) { q.Probes[i], q.Probes[j] = q.Probes[j], q.Probes[i] })
 			}
+			order := make([]int, len(q.Probes)) // the probes in time order, then in q's
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return q.Probes[a].At.Compare(q.Probes[b].At) })
 			q.RadiusM = []float64{20, 100, 250, 800}[rng.IntN(4)]
 			q.Within = []time.Duration{time.Second, 5 * time.Minute, 20 * time.Minute, 3 * time.Hour}[rng.IntN(4)]
 			if rng.IntN(2) == 0 {
@@ -139,16 +153,18 @@ func testPingsNear(t *testing.T, f *fixture) {
 				case len(g.Area()) > 0 && !g.Area().Contains(writ.Point{Lat: p.Lat, Lon: p.Lon}):
 				case p.Device == q.Exclude, q.MaxAccM > 0 && p.AccuracyM > q.MaxAccM:
 				default:
-					for _, pr := range q.Probes {
+					// The probe passed is the first near one in time, then in q.
+					for _, i := range order {
+						pr := q.Probes[i]
 						if d := p.At.Sub(pr.At); d <= q.Within && d >= -q.Within && dist(p, pr) <= q.RadiusM {
-							want = append(want, p.Device+"@"+p.At.Format(time.RFC3339Nano))
+							want = append(want, fmt.Sprintf("%s@%s#%d", p.Device, p.At.Format(time.RFC3339Nano), i))
 							break
 						}
 					}
 				}
 			}
-			var got []writ.Ping
-			count, err := db.PingsNear(ctx, g, q, func(p *writ.Ping) error {
+			var got []writ.NearPing
+			count, err := db.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
 				got = append(got, *p)
 				return nil
 			})
@@ -162,7 +178,10 @@ func testPingsNear(t *testing.T, f *fixture) {
 					t.Fatalf("%s: PingsNear(read %d) passed id %d twice", phase, n, p.ID)
 				}
 				ids[p.ID] = true
-				keys = append(keys, p.Device+"@"+p.At.Format(time.RFC3339Nano))
+				keys = append(keys, fmt.Sprintf("%s@%s#%d", p.Device, p.At.Format(time.RFC3339Nano), p.Probe))
+				if w := byID[p.ID]; w.Device != p.Device || !w.At.Equal(p.At) || w.Lat != p.Lat || w.Lon != p.Lon || w.AccuracyM != p.AccuracyM {
+					t.Fatalf("%s: PingsNear(read %d) passed %+v as id %d, which is %+v", phase, n, p, p.ID, w)
+				}
 			}
 			slices.Sort(keys)
 			slices.Sort(want)
@@ -203,7 +222,7 @@ func testPingsNear(t *testing.T, f *fixture) {
 		{RadiusM: 100, Within: 48 * time.Hour},
 		{RadiusM: 100, Within: time.Minute, Probes: []writ.Probe{{Lat: 91, At: t0}}},
 	} {
-		if _, err := db.PingsNear(ctx, g, q, func(*writ.Ping) error { return nil }); writ.ErrorKind(err) != writ.EInvalid {
+		if _, err := db.PingsNear(ctx, g, q, func(*writ.NearPing) error { return nil }); writ.ErrorKind(err) != writ.EInvalid {
 			t.Errorf("PingsNear(%+v) = %v, want invalid", q, err)
 		}
 	}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 func RunPingBlocks(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 	t.Run("PingBlocks", func(t *testing.T) { testPingBlocks(t, newFixture(t, open(t))) })
 	t.Run("ReadsClippedToGrants", func(t *testing.T) { testClipProperty(t, newFixture(t, open(t))) })
+	t.Run("PingsNear", func(t *testing.T) { testPingsNear(t, newFixture(t, open(t))) })
 }
 
 // t0 is the start of the period the suite's case data lies in.

@@ -230,7 +230,11 @@ func (f *fixture) readAll(ctx context.Context, g *writ.Grant) ([]writ.Ping, erro
 		if err != nil {
 			return all, err
 		}
-		all = append(all, rows...)
+		if all == nil { // one page, most reads: no copy
+			all = rows
+		} else {
+			all = append(all, rows...)
+		}
 		if len(rows) < q.Limit {
 			return all, nil
 		}
@@ -307,7 +311,7 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	if err != nil {
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
-	cfg.logf("%s: co-location runs %v ms", s.Name, floats(s.CoLoc.Runs))
+	cfg.logf("%s: co-location runs %v ms (last run: %v)", s.Name, floats(s.CoLoc.Runs), s.CoLoc.Steps)
 	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, then, under the geofence warrant, the pings within %d m and %s of its accurate fixes in one PingsNear (which reads only the (hour, cell) blocks around them), and ranks with geo.CoLocation; both gate decisions are in its time.",
 		min(cfg.Days, CoLocDays), CoLocRadiusM, CoLocWithin))
 	return s, nil
@@ -391,18 +395,16 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 		return nil, err
 	}
 	step("gate")
-	var cands geo.TrackBuilder
-	near, err := f.db.PingsNear(ctx, cg, geo.NearQuery(accurate, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM,
-		Within: CoLocWithin, MaxAccM: CoLocMaxAccM}), func(p *writ.Ping) error {
-		cands.Add(p)
+	coloc := geo.NewCoLocator(target, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM})
+	near, err := f.db.PingsNear(ctx, cg, coloc.Query(), func(p *writ.NearPing) error {
+		coloc.Add(p)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	step("near read")
-	res := geo.CoLocation(target, cands.Tracks(), qs.target,
-		geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM})
+	res := coloc.Result()
 	step("geo")
 	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 2,
 		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps}

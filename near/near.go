@@ -1,0 +1,215 @@
+// Package near tests points against a track for co-location: is a point
+// within a radius and a time of one of the track's probes (a
+// writ.NearQuery)? It is the one near test of writ: the stores use it to
+// pick the pings they pass (sqlstore's PingsNear) and geo uses it on tracks,
+// so what a store passes is exactly what geo would count.
+//
+// Distance is measured on an equirectangular projection at the probe's
+// latitude (Earth radius 6,371,008.8 m), within 0.01% of the great circle at
+// the radii co-location uses (MaxNearRadiusM at most).
+package near
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/writhq/writ"
+)
+
+// MetresPerDeg is a degree of latitude on the sphere of radius 6,371,008.8 m.
+const MetresPerDeg = 6371008.8 * math.Pi / 180
+
+type probe struct {
+	lat, lon float64
+	cos      float64 // of the latitude: metres per degree of longitude / MetresPerDeg
+	us       int64
+	index    int // in the query's Probes
+}
+
+// Matcher tests points against a query's probes, sorted by time and kept in
+// time bins of width Within: a point near a probe lies in the probe's bin
+// or a neighbour. Each bin keeps the box of its probes grown by the radius,
+// which turns most points away before any distance is computed. A Matcher
+// is read-only once made: goroutines may share it.
+type Matcher struct {
+	probes  []probe
+	w       int64 // µs
+	bw      int64 // µs, a bin's width: w, or wider over a long sparse track
+	t0      int64 // µs, the first bin's start
+	bins    [][2]int32
+	boxes   []box // per bin; minLat > maxLat: empty
+	r2      float64
+	radius  float64
+	exclude string
+	maxAcc  float64
+	lo, hi  int64 // µs: the first probe - w, the last + w
+}
+
+type box struct{ minLat, minLon, maxLat, maxLon float64 }
+
+// maxBins bounds the time bins: a year of probes a second apart would
+// otherwise take 31M.
+const maxBins = 1 << 22
+
+// New makes the matcher of q, which must have passed q.Check; nil if q has
+// no probes.
+func New(q writ.NearQuery) *Matcher {
+	if len(q.Probes) == 0 {
+		return nil
+	}
+	m := &Matcher{w: q.Within.Microseconds(), r2: q.RadiusM * q.RadiusM, radius: q.RadiusM, exclude: q.Exclude, maxAcc: q.MaxAccM}
+	m.probes = make([]probe, len(q.Probes))
+	for i, p := range q.Probes {
+		m.probes[i] = probe{lat: p.Lat, lon: p.Lon, cos: math.Cos(p.Lat * math.Pi / 180), us: p.At.UnixMicro(), index: i}
+	}
+	// Stable: among probes of one time, the first in q comes first.
+	slices.SortStableFunc(m.probes, func(a, b probe) int { return cmp.Compare(a.us, b.us) })
+	first, last := m.probes[0].us, m.probes[len(m.probes)-1].us
+	m.lo, m.hi = first-m.w, last+m.w
+	m.t0 = m.lo
+	m.bw = max(m.w, (m.hi-m.t0)/maxBins+1)
+	nb := (m.hi-m.t0)/m.bw + 1
+	m.bins = make([][2]int32, nb)
+	m.boxes = make([]box, nb)
+	for i := range m.bins {
+		m.bins[i] = [2]int32{-1, -1}
+		m.boxes[i] = box{minLat: 1, maxLat: -1}
+	}
+	dlat := q.RadiusM / MetresPerDeg
+	for i, p := range m.probes {
+		b := (p.us - m.t0) / m.bw
+		if m.bins[b][0] < 0 {
+			m.bins[b][0] = int32(i)
+		}
+		m.bins[b][1] = int32(i + 1)
+		dlon := 360.0 // near a pole, any longitude
+		if p.cos > dlat/90 {
+			dlon = min(360, q.RadiusM/(MetresPerDeg*p.cos))
+		}
+		bx := &m.boxes[b]
+		if bx.minLat > bx.maxLat {
+			*bx = box{minLat: p.lat - dlat, maxLat: p.lat + dlat, minLon: p.lon - dlon, maxLon: p.lon + dlon}
+		} else {
+			bx.minLat, bx.maxLat = min(bx.minLat, p.lat-dlat), max(bx.maxLat, p.lat+dlat)
+			bx.minLon, bx.maxLon = min(bx.minLon, p.lon-dlon), max(bx.maxLon, p.lon+dlon)
+		}
+	}
+	return m
+}
+
+// Span is the time a point must lie in to be near any probe: from the first
+// probe less Within to the last plus Within, in unix µs, both included.
+func (m *Matcher) Span() (lo, hi int64) { return m.lo, m.hi }
+
+// Match reports whether a point of device dev, with accuracy acc (metres;
+// 0: unknown) at unix µs us, is one the query asks for, and if so the
+// probe it is near: the first in time order (then in the query's order)
+// within the radius and Within, as an index into the query's Probes.
+func (m *Matcher) Match(dev string, lat, lon, acc float64, us int64) (int, bool) {
+	if us < m.lo || us > m.hi || dev == m.exclude || (m.maxAcc > 0 && acc > m.maxAcc) {
+		return 0, false
+	}
+	b := (us - m.t0) / m.bw
+	for bb := max(b-1, 0); bb <= min(b+1, int64(len(m.bins))-1); bb++ {
+		bx := &m.boxes[bb]
+		if lat < bx.minLat || lat > bx.maxLat || !lonIn(lon, bx.minLon, bx.maxLon) {
+			continue
+		}
+		for i := m.bins[bb][0]; i >= 0 && i < m.bins[bb][1]; i++ {
+			p := &m.probes[i]
+			if d := us - p.us; d > m.w || d < -m.w {
+				continue
+			}
+			dy := (lat - p.lat) * MetresPerDeg
+			dlon := lon - p.lon
+			if dlon > 180 {
+				dlon -= 360
+			} else if dlon < -180 {
+				dlon += 360
+			}
+			dx := dlon * p.cos * MetresPerDeg
+			if dx*dx+dy*dy <= m.r2 {
+				return p.index, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Overlaps reports whether a block of points (its span in unix ms,
+// inclusive, and its box in degrees) may hold a point near a probe: whether
+// the box meets the box of a bin whose probes are within Within of the
+// span. It pads the block by a millisecond and 1e-5° (a metre), for blocks
+// whose header is rounded.
+func (m *Matcher) Overlaps(minMs, maxMs int64, minLat, minLon, maxLat, maxLon float64) bool {
+	lo, hi := minMs*1000-1000, maxMs*1000+1000
+	if hi < m.lo || lo > m.hi {
+		return false
+	}
+	const pad = 1e-5
+	nb := int64(len(m.bins))
+	for bb := max((lo-m.t0)/m.bw-1, 0); bb <= min((hi-m.t0)/m.bw+1, nb-1); bb++ {
+		bx := &m.boxes[bb]
+		if bx.minLat > bx.maxLat {
+			continue
+		}
+		if bx.minLon < -180 || bx.maxLon > 180 { // across the antimeridian: do not try
+			return true
+		}
+		if maxLat+pad >= bx.minLat && minLat-pad <= bx.maxLat && maxLon+pad >= bx.minLon && minLon-pad <= bx.maxLon {
+			return true
+		}
+	}
+	return false
+}
+
+// lonIn reports whether lon lies in [lo, hi], a range that may run past
+// ±180 (a box grown across the antimeridian).
+func lonIn(lon, lo, hi float64) bool {
+	return (lon >= lo && lon <= hi) || (lon+360 >= lo && lon+360 <= hi) || (lon-360 >= lo && lon-360 <= hi)
+}
+
+// Piece is a run of consecutive probes, as one box and window, grown by the
+// radius and Within: a store reads the blocks under each piece.
+type Piece struct {
+	MinLat, MinLon, MaxLat, MaxLon float64 // degrees; longitudes may run past ±180
+	FromUs, ToUs                   int64   // unix µs, inclusive
+}
+
+// pieceDeg bounds a piece's box before it is grown: about one level-13 S2
+// cell, so a piece reads a few cells and a long trip many small pieces.
+const pieceDeg = 0.01
+
+// Pieces cuts the track into runs whose box stays within pieceDeg on each
+// side; a probe that would take the box past it starts the next run.
+func (m *Matcher) Pieces() []Piece {
+	var out []Piece
+	dlat := m.radius / MetresPerDeg
+	var cur Piece
+	var c float64 // the smallest cos of the run's latitudes
+	grow := func() {
+		dlon := 360.0
+		if c > dlat/90 {
+			dlon = min(360, m.radius/(MetresPerDeg*c))
+		}
+		out = append(out, Piece{cur.MinLat - dlat, cur.MinLon - dlon, cur.MaxLat + dlat, cur.MaxLon + dlon,
+			cur.FromUs - m.w, cur.ToUs + m.w})
+	}
+	for i, p := range m.probes {
+		if i > 0 {
+			lat0, lat1 := min(cur.MinLat, p.lat), max(cur.MaxLat, p.lat)
+			lon0, lon1 := min(cur.MinLon, p.lon), max(cur.MaxLon, p.lon)
+			if lat1-lat0 <= pieceDeg && lon1-lon0 <= pieceDeg/max(c, 0.01) {
+				cur.MinLat, cur.MaxLat, cur.MinLon, cur.MaxLon, cur.ToUs = lat0, lat1, lon0, lon1, p.us
+				c = min(c, p.cos)
+				continue
+			}
+			grow()
+		}
+		cur = Piece{p.lat, p.lon, p.lat, p.lon, p.us, p.us}
+		c = p.cos
+	}
+	grow()
+	return out
+}
