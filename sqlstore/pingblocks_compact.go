@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -81,21 +83,51 @@ func (db *DB) compactPings(ctx context.Context, from, to time.Time, cells bool) 
 // compactions (see noteCompaction).
 const compactEvery = 64
 
-// compaction tracks the period the batches committed since the last
-// compaction covered.
+// compaction tracks the device-day keys that feed-like batches gave small
+// blocks since they were last merged. Finding the keys with several small
+// blocks by scanning the period's blocks (a GROUP BY over the day,
+// reading each block's row for its size) cost more, in a feed of a million
+// devices, than merging them: only the keys counted here are merged.
 type compaction struct {
 	mu      sync.Mutex
 	batches int
-	lo, hi  int64 // unix µs
+	seed    maphash.Seed
+	small   map[uint64]smallKey // by hash of (device, day)
+	due     []devDay            // keys that reached compactDue small blocks
+}
+
+// compactDue is the count of small blocks at which a key is merged. A
+// device seen a few times a day keeps a few small blocks, which a
+// trajectory reads at little cost; merging every pair (a million-device
+// feed has many) took seconds each compaction. A device that reports every
+// minute reaches it within a few batches.
+const compactDue = 4
+
+// smallKey counts the small blocks a batch gave a key (saturating).
+type smallKey struct {
+	day int64
+	n   uint8
+}
+
+type devDay struct {
+	device string
+	day    int64
+}
+
+func (c *compaction) hash(device string, day int64) uint64 {
+	return maphash.String(c.seed, device) ^ uint64(day)*0x9e3779b97f4a7c15
 }
 
 // noteCompaction records a committed batch of pings that wrote devBlocks
-// device-day blocks and, every compactEvery batches whose device-day blocks
-// average fewer than compactBelow pings (a feed's, a time-ordered file's),
-// compacts the device-day blocks of the period they covered. Batches of bigger blocks (the world's
+// device-day blocks: a batch whose device-day blocks average fewer than
+// compactBelow pings (a feed's, a time-ordered file's) counts a small block
+// for each of its keys, and every compactEvery such batches the keys with
+// compactDue or more are merged. Batches of bigger blocks (the world's
 // files, device-ordered exports) are not counted: merging their blocks
 // would cost more CPU and space than it saves. A failed compaction is
 // logged: the batch is committed, and its blocks read correctly unmerged.
+// The counts live in memory: after a restart, a key's older small blocks
+// are merged once it has compactDue new ones (or by CompactPings).
 func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks int) {
 	if len(rows) == 0 || devBlocks == 0 || len(rows) >= compactBelow*devBlocks {
 		return
@@ -103,24 +135,58 @@ func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks in
 	c := &db.compact
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.small == nil {
+		c.seed, c.small = maphash.MakeSeed(), map[uint64]smallKey{}
+	}
+	seen := make(map[uint64]bool, devBlocks)
+	maxDay := int64(math.MinInt64)
 	for i := range rows {
-		us := micros(rows[i].At)
-		if c.batches == 0 && i == 0 {
-			c.lo, c.hi = us, us
+		day := floorDiv(micros(rows[i].At), usPerDay)
+		maxDay = max(maxDay, day)
+		h := c.hash(rows[i].Device, day)
+		if seen[h] {
+			continue
 		}
-		c.lo, c.hi = min(c.lo, us), max(c.hi, us)
+		seen[h] = true
+		k := c.small[h]
+		k.day = day
+		if k.n < math.MaxUint8 {
+			k.n++
+		}
+		c.small[h] = k
+		if k.n == compactDue {
+			c.due = append(c.due, devDay{rows[i].Device, day})
+		}
 	}
 	c.batches++
 	if c.batches < compactEvery {
 		return
 	}
 	c.batches = 0
+	keys := make([][2]any, len(c.due))
+	for i, k := range c.due {
+		keys[i] = [2]any{k.device, k.day}
+	}
 	// Cell blocks are left to settling, once their hour has passed:
 	// compacting them here too rewrote an open hour's keys again and again.
-	st, err := db.compactPings(ctx, fromMicros(c.lo), fromMicros(c.hi+1), false)
+	var st CompactStats
+	err := db.compactKeys(ctx, blockTable{name: "ping_device_blocks", k1: "device", k2: "day"}, keys, &st)
 	if err != nil {
 		db.log.Error("compact pings", "err", err)
 		return
+	}
+	// A merged key keeps one small block, at most; keys of days before
+	// yesterday (of the newest batch) are forgotten, so the counts stay
+	// within about two days of keys.
+	for _, k := range c.due {
+		h := c.hash(k.device, k.day)
+		c.small[h] = smallKey{day: k.day, n: 1}
+	}
+	c.due = c.due[:0]
+	for h, k := range c.small {
+		if k.day < maxDay-1 {
+			delete(c.small, h)
+		}
 	}
 	if st.Keys > 0 {
 		db.log.Debug("compacted pings", "keys", st.Keys, "blocks_before", st.Before, "blocks_after", st.After, "pings", st.Pings)
@@ -171,6 +237,12 @@ func (db *DB) compactTable(ctx context.Context, t blockTable, st *CompactStats) 
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	return db.compactKeys(ctx, t, keys, st)
+}
+
+// compactKeys merges the small blocks of each of keys, compactKeysPerTx
+// keys to a transaction.
+func (db *DB) compactKeys(ctx context.Context, t blockTable, keys [][2]any, st *CompactStats) error {
 	layouts := map[int64]batchLayout{}
 	for start := 0; start < len(keys); start += compactKeysPerTx {
 		chunk := keys[start:min(len(keys), start+compactKeysPerTx)]
