@@ -269,6 +269,7 @@ type pingRead struct {
 	// the batch info looked up last
 	last      *pingBatchInfo
 	lastBatch int64
+	hit       pingHit // the one visit passes on
 }
 
 // add clips blocks, grouped by their first batch, and keeps in out the
@@ -382,11 +383,34 @@ func (r *pingRead) prov(ctx context.Context, h *pingHit) (writ.Provenance, error
 	return pv, nil
 }
 
+// exact passes to fn the pings of a block that holds them exactly (not an
+// own batch's) inside clip, past r.after; ids makes a hit's id and
+// provenance fields from the ping, and exact fills in the rest.
+func (r *pingRead) exact(block []byte, clip pingblock.Clip, fn func(*pingHit) error, ids func(*pingblock.Ping) pingHit) error {
+	ps, err := pingblock.AppendFilter(r.scratch[:0], block, clip)
+	r.scratch = ps
+	if err != nil {
+		return err
+	}
+	for i := range ps {
+		p := &ps[i]
+		h := &r.hit
+		*h = ids(p)
+		if h.id <= r.after {
+			continue
+		}
+		h.dev, h.us, h.lat, h.lon, h.acc = p.Device, p.T*1000, p.Lat, p.Lon, p.AccuracyM
+		if err := fn(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // visit passes to fn each ping of the blocks refs, all of one first batch
 // (byFirstBatch), that the read may see. The hit is reused: fn must copy
 // what it keeps.
 func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit) error) error {
-	var h pingHit
 	clip := r.clip()
 	plain := refs[:0:0]
 	for _, ref := range refs {
@@ -395,21 +419,11 @@ func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit)
 			continue
 		}
 		// Merged by CompactPings: each ping's line column holds its id.
-		ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
-		r.scratch = ps
+		err := r.exact(ref.block, clip, fn, func(p *pingblock.Ping) pingHit {
+			return pingHit{id: p.Line, batch: p.Line >> 32, offset: p.Line & (1<<32 - 1), merged: true}
+		})
 		if err != nil {
 			return err
-		}
-		for i := range ps {
-			p := &ps[i]
-			if p.Line <= r.after {
-				continue
-			}
-			h = pingHit{id: p.Line, dev: p.Device, us: p.T * 1000, lat: p.Lat, lon: p.Lon, acc: p.AccuracyM,
-				batch: p.Line >> 32, offset: p.Line & (1<<32 - 1), merged: true}
-			if err := fn(&h); err != nil {
-				return err
-			}
 		}
 	}
 	if len(plain) == 0 {
@@ -425,21 +439,11 @@ func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit)
 		// The blocks hold these pings exactly (whole milliseconds), so
 		// Filter's window and area test are the grant's.
 		for _, ref := range refs {
-			ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
-			r.scratch = ps
+			err := r.exact(ref.block, clip, fn, func(p *pingblock.Ping) pingHit {
+				return pingHit{id: id<<32 | (p.Line - info.base), batch: id, offset: p.Line}
+			})
 			if err != nil {
 				return err
-			}
-			for i := range ps {
-				p := &ps[i]
-				pid := id<<32 | (p.Line - info.base)
-				if pid <= r.after {
-					continue
-				}
-				h = pingHit{id: pid, dev: p.Device, us: p.T * 1000, lat: p.Lat, lon: p.Lon, acc: p.AccuracyM, batch: id, offset: p.Line}
-				if err := fn(&h); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -484,8 +488,8 @@ func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit)
 		if len(r.area) > 0 && !r.area.Contains(writ.Point{Lat: row.lat, Lon: row.lon}) {
 			continue
 		}
-		h = pingHit{id: id<<32 | k, dev: devs[k], us: row.at, lat: row.lat, lon: row.lon, acc: row.acc, row: &row}
-		if err := fn(&h); err != nil {
+		r.hit = pingHit{id: id<<32 | k, dev: devs[k], us: row.at, lat: row.lat, lon: row.lon, acc: row.acc, row: &row}
+		if err := fn(&r.hit); err != nil {
 			return err
 		}
 	}
