@@ -37,10 +37,12 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	file := "file:" + url.PathEscape(path)
 	// One writer connection with BEGIN IMMEDIATE: SQLite has one writer anyway,
 	// and taking the lock up front avoids busy-upgrade deadlocks.
-	// The writer keeps 64 MiB of pages and checkpoints the WAL every 10,000
-	// pages (40 MiB) rather than 1,000: bulk ingest touches index pages in
-	// every batch, and a checkpoint after each batch rewrote them each time.
-	w, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(10000)&_txlock=immediate")
+	// The writer keeps 64 MiB of pages. Ingest checkpoints the WAL once it
+	// holds 10,000 pages (checkpoint.go) rather than SQLite's 1,000: bulk
+	// ingest touches index pages in every batch, and a checkpoint after each
+	// batch rewrote them each time.
+	w, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint("+
+		strconv.Itoa(autoCheckpointPages)+")&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -56,7 +58,12 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	}
 	r.SetMaxOpenConns(max(4, 2*runtime.GOMAXPROCS(0)))
 	r.SetMaxIdleConns(max(4, 2*runtime.GOMAXPROCS(0)))
-	return sqlstore.New(ctx, w, r, Dialect)
+	db, err := sqlstore.New(ctx, w, r, Dialect)
+	if err != nil {
+		return nil, err
+	}
+	db.SetAfterBatch(afterBatch(w, path))
+	return db, nil
 }
 
 // Dialect is SQLite's part of the shared SQL.

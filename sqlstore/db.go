@@ -35,7 +35,17 @@ type DB struct {
 	compact compaction
 	settle  settling
 	plans   preparedPlans
+	// afterBatch, if set, runs after each committed ingest batch (SQLite:
+	// the WAL checkpoint, see SetAfterBatch).
+	afterBatch func(ctx context.Context) error
 }
+
+// SetAfterBatch sets work CommitBatch does after each committed batch,
+// before it returns: package sqlite checkpoints the WAL there, so that the
+// checkpoint's cost falls on ingest rather than on whichever small write
+// (an alert, an audit entry) would cross SQLite's automatic threshold. An
+// error is logged; the batch is committed.
+func (db *DB) SetAfterBatch(fn func(ctx context.Context) error) { db.afterBatch = fn }
 
 // New wraps open database handles and migrates the schema to the latest version.
 func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {

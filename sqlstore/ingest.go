@@ -255,6 +255,11 @@ func (db *DB) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResult,
 		db.noteSettle(ctx, b.Pings)
 		db.noteCompaction(ctx, b.Pings, devBlocks)
 	}
+	if err == nil && res.Committed && db.afterBatch != nil {
+		if err := db.afterBatch(ctx); err != nil {
+			db.log.Error("after batch", "batch", res.ID, "err", err)
+		}
+	}
 	return res, err
 }
 

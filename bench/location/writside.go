@@ -312,7 +312,7 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms (last run: %v)", s.Name, floats(s.CoLoc.Runs), s.CoLoc.Steps)
-	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, then, under the geofence warrant, the pings within %d m and %s of its accurate fixes in one PingsNear (which reads only the (hour, cell) blocks around them), and ranks with geo.CoLocation; both gate decisions are in its time.",
+	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, then, under the geofence warrant, the pings within %d m and %s of its accurate fixes in one PingsNear (which reads only the (hour, cell) blocks around them), counted by a geo.CoLocator as they come; both gate decisions are in its time.",
 		min(cfg.Days, CoLocDays), CoLocRadiusM, CoLocWithin))
 	return s, nil
 }
