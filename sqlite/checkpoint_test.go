@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/sqlstore"
 )
 
 // TestCheckpointAfterBatch commits ingest batches and reads the WAL index:
@@ -23,16 +24,7 @@ func TestCheckpointAfterBatch(t *testing.T) {
 	}
 	defer db.Close()
 	// A data-sharing agreement is the batches' legal basis.
-	u := &writ.User{Username: "ops", DisplayName: "Ops", Role: writ.RoleAdmin, Active: true, PasswordHash: "x"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	a := &writ.Agreement{Name: "Feed", Dataset: "carrier", Parties: []string{"Carrier", "Police"}, Purposes: []string{"lookouts"},
-		RetentionDays: 30, ExpiresAt: time.Now().Add(24 * time.Hour), CreatedBy: u.ID}
-	if err := db.CreateAgreement(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	agreement := a.ID
+	agreement := testAgreement(t, db)
 	n := 0
 	commit := func() {
 		t.Helper()
@@ -64,5 +56,71 @@ func TestCheckpointAfterBatch(t *testing.T) {
 	}
 	if _, _, err := walIndex(filepath.Join(t.TempDir(), "none-shm")); err == nil {
 		t.Error("walIndex(missing file) = nil error")
+	}
+}
+
+// testAgreement stores a data-sharing agreement, the legal basis of the
+// tests' batches.
+func testAgreement(t *testing.T, db *sqlstore.DB) int64 {
+	t.Helper()
+	ctx := context.Background()
+	u := &writ.User{Username: "ops", DisplayName: "Ops", Role: writ.RoleAdmin, Active: true, PasswordHash: "x"}
+	if err := db.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	a := &writ.Agreement{Name: "Feed", Dataset: "carrier", Parties: []string{"Carrier", "Police"}, Purposes: []string{"lookouts"},
+		RetentionDays: 30, ExpiresAt: time.Now().Add(24 * time.Hour), CreatedBy: u.ID}
+	if err := db.CreateAgreement(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+// TestUnsettledAfterCrash commits pings into three hours and, without
+// closing the store (as a killed process leaves it), opens it again: the
+// new handle knows the hours left pending and settles them.
+func TestUnsettledAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "writ.db")
+	crashed, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agreement := testAgreement(t, crashed)
+	start := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	for n := range 12 { // four batches an hour, 100 pings each, in one cell
+		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:crash", Number: int64(n), Size: 100, Dataset: "carrier",
+			Source: "pings.csv", Kind: writ.DataPings, BasisKind: "agreement", BasisID: agreement}}
+		for i := range 100 {
+			at := start.Add(time.Duration(n*15)*time.Minute + time.Duration(i)*time.Second)
+			b.Pings = append(b.Pings, writ.Ping{Device: fmt.Sprintf("dev-%d", i%5), At: at, Lat: float64(50_850_000+10*i) / 1e6, Lon: 4.35, // on the 1e-6° grid, as parsed
+				AccuracyM: 10, Prov: writ.Provenance{Offset: int64(n*100 + i + 2), ContentHash: fmt.Sprintf("h%d-%d", n, i)}})
+		}
+		if res, err := crashed.CommitBatch(ctx, b); err != nil || !res.Committed {
+			t.Fatalf("CommitBatch(%d) = %+v, %v", n, res, err)
+		}
+	}
+	// The last two hours are pending (the first is settled: ingest passed it).
+	reopened, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := reopened.SettlePings(ctx)
+	if err != nil || st.Keys != 2 || st.Before != 8 {
+		t.Fatalf("SettlePings() after a crash = %+v, %v; want the 2 pending hours' keys, 8 blocks, merged", st, err)
+	}
+	if err := reopened.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := crashed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if st, err := again.SettlePings(ctx); err != nil || st.Keys != 0 {
+		t.Errorf("SettlePings() after a clean close = %+v, %v; want nothing pending", st, err)
 	}
 }

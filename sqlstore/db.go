@@ -58,6 +58,10 @@ func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := db.loadUnsettled(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load unsettled ping hours: %w", err)
+	}
 	return db, nil
 }
 

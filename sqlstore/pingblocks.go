@@ -132,6 +132,9 @@ func (db *DB) writePings(ctx context.Context, conn *sql.Conn, tx *sql.Tx, w ping
 	if err := db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, w.batch, p.cellRows, p.enc, false); err != nil {
 		return 0, err
 	}
+	if err := db.insertUnsettled(ctx, tx, w.batch, p.cellRows); err != nil {
+		return 0, err
+	}
 	if p.own {
 		return len(p.devRows), db.insertPingRows(ctx, conn, tx, w)
 	}

@@ -37,12 +37,61 @@ const settleLag = 1
 const settlePingsPerTx = 1 << 20
 
 // settling remembers the hours whose cell blocks batches wrote since they
-// were last settled. It lives in memory: hours a crashed process left
-// unsettled read correctly, only slower, until SettlePings covers them
-// again (CompactPingCells, 'writ store settle').
+// were last settled. The table ping_unsettled keeps them too, a row per
+// hour and batch written in the batch's transaction, so a store opens with
+// the hours a crashed process left pending (loadUnsettled); the next
+// settling (a batch past them, the end of an ingest, Close) covers them.
 type settling struct {
 	mu      sync.Mutex
 	pending map[int64]bool // hour
+}
+
+// insertUnsettled records, in a batch's transaction, the hours of the cell
+// blocks it wrote.
+func (db *DB) insertUnsettled(ctx context.Context, tx *sql.Tx, batch int64, cellRows []blockRow) error {
+	var hours []int64
+	seen := map[int64]bool{}
+	for i := range cellRows {
+		if h := cellRows[i].k1; !seen[h] {
+			seen[h] = true
+			hours = append(hours, h)
+		}
+	}
+	for start := 0; start < len(hours); start += 500 {
+		chunk := hours[start:min(len(hours), start+500)]
+		args := make([]any, 0, 2*len(chunk))
+		for _, h := range chunk {
+			args = append(args, h, batch)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO ping_unsettled (hour, batch) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ")), args...); err != nil {
+			return fmt.Errorf("insert ping_unsettled: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadUnsettled makes the hours ping_unsettled lists pending, at open.
+func (db *DB) loadUnsettled(ctx context.Context) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT DISTINCT hour FROM ping_unsettled`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	s := &db.settle
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
+		if s.pending == nil {
+			s.pending = map[int64]bool{}
+		}
+		s.pending[h] = true
+	}
+	return rows.Err()
 }
 
 // noteSettle records the hours a committed batch of pings wrote cell blocks
@@ -201,6 +250,26 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 	}
 	if err := db.loadLayouts(ctx, tx, blocks, infos); err != nil {
 		return err
+	}
+	// The hour is settled for the batches whose blocks this read sees; a
+	// batch committed meanwhile keeps its row, and its hour stays pending.
+	var fresh []int64
+	for i := range blocks {
+		if blocks[i].part >= 0 && !slices.Contains(fresh, blocks[i].batch) {
+			fresh = append(fresh, blocks[i].batch)
+		}
+	}
+	for start := 0; start < len(fresh); start += 500 {
+		chunk := fresh[start:min(len(fresh), start+500)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, hour)
+		for _, b := range chunk {
+			args = append(args, b)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM ping_unsettled WHERE hour = ? AND batch IN (`+
+			strings.Repeat("?, ", len(chunk)-1)+`?)`), args...); err != nil {
+			return err
+		}
 	}
 	var (
 		out      []blockRow

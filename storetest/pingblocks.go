@@ -341,12 +341,24 @@ func testSettleOnCommit(t *testing.T, f *fixture) {
 	if after == 0 {
 		t.Errorf("the last day's keys are settled already; want them pending until SettlePings")
 	}
+	// The store keeps the pending hours too (ping_unsettled), those of the
+	// last day only: a store opened after a crash settles them.
+	var pendingLo, pendingHours int64
+	if err := db.Reader().QueryRow(`SELECT coalesce(min(hour), -1), count(DISTINCT hour) FROM ping_unsettled`).Scan(&pendingLo, &pendingHours); err != nil {
+		t.Fatal(err)
+	}
+	if pendingHours == 0 || pendingLo < lastDay-1-24 {
+		t.Errorf("ping_unsettled holds %d hours from hour %d; want the last day's, from about %d", pendingHours, pendingLo, lastDay-1)
+	}
 	st, err := db.SettlePings(ctx)
 	if err != nil || st.Keys == 0 {
 		t.Fatalf("SettlePings() = %+v, %v; want the last day's keys merged", st, err)
 	}
 	if n := unsettledKeys(t, db); n != 0 {
 		t.Fatalf("%d keys unsettled after SettlePings", n)
+	}
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM ping_unsettled`).Scan(&pendingHours); err != nil || pendingHours != 0 {
+		t.Errorf("ping_unsettled holds %d rows after SettlePings (%v); want none", pendingHours, err)
 	}
 	g := f.grant(t, scope.Request{AuthorityID: a.ID, Category: writ.CatLocation, From: t0, To: t0.Add(days * 24 * time.Hour)})
 	var got []int64
