@@ -20,3 +20,11 @@ func SetNearSeeks(n int) func() {
 	nearSeeks = n
 	return func() { nearSeeks = o }
 }
+
+// SetCompactMaxKeys bounds the keys an automatic compaction merges; it
+// returns the restore.
+func SetCompactMaxKeys(n int) func() {
+	o := compactMaxKeys
+	compactMaxKeys = n
+	return func() { compactMaxKeys = o }
+}

@@ -104,6 +104,9 @@ type compaction struct {
 // minute reaches it within a few batches.
 const compactDue = 4
 
+// compactMaxKeys bounds the keys one automatic compaction merges.
+var compactMaxKeys = 8192 // a variable for the tests
+
 // smallKey counts the small blocks a batch gave a key (saturating).
 type smallKey struct {
 	day int64
@@ -164,8 +167,13 @@ func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks in
 		return
 	}
 	c.batches = 0
-	keys := make([][2]any, len(c.due))
-	for i, k := range c.due {
+	// At most compactMaxKeys a time, the first due first: a feed that
+	// spreads its pings over a million devices brings them all to
+	// compactDue at about once, and merging them in one go held a commit
+	// for 70 s. The rest wait for the next compaction.
+	due := c.due[:min(len(c.due), compactMaxKeys)]
+	keys := make([][2]any, len(due))
+	for i, k := range due {
 		keys[i] = [2]any{k.device, k.day}
 	}
 	// Cell blocks are left to settling, once their hour has passed:
@@ -179,11 +187,11 @@ func (db *DB) noteCompaction(ctx context.Context, rows []writ.Ping, devBlocks in
 	// A merged key keeps one small block, at most; keys of days before
 	// yesterday (of the newest batch) are forgotten, so the counts stay
 	// within about two days of keys.
-	for _, k := range c.due {
+	for _, k := range due {
 		h := c.hash(k.device, k.day)
 		c.small[h] = smallKey{day: k.day, n: 1}
 	}
-	c.due = c.due[:0]
+	c.due = append(c.due[:0], c.due[len(due):]...)
 	for h, k := range c.small {
 		if k.day < maxDay-1 {
 			delete(c.small, h)
