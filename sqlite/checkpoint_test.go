@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/writhq/writ"
-	"github.com/writhq/writ/sqlstore"
+	"github.com/writhq/writ/storetest"
 )
 
 // TestCheckpointAfterBatch commits ingest batches and reads the WAL index:
@@ -24,7 +24,7 @@ func TestCheckpointAfterBatch(t *testing.T) {
 	}
 	defer db.Close()
 	// A data-sharing agreement is the batches' legal basis.
-	agreement := testAgreement(t, db)
+	agreement := storetest.Agreement(t, db)
 	n := 0
 	commit := func() {
 		t.Helper()
@@ -59,23 +59,6 @@ func TestCheckpointAfterBatch(t *testing.T) {
 	}
 }
 
-// testAgreement stores a data-sharing agreement, the legal basis of the
-// tests' batches.
-func testAgreement(t *testing.T, db *sqlstore.DB) int64 {
-	t.Helper()
-	ctx := context.Background()
-	u := &writ.User{Username: "ops", DisplayName: "Ops", Role: writ.RoleAdmin, Active: true, PasswordHash: "x"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	a := &writ.Agreement{Name: "Feed", Dataset: "carrier", Parties: []string{"Carrier", "Police"}, Purposes: []string{"lookouts"},
-		RetentionDays: 30, ExpiresAt: time.Now().Add(24 * time.Hour), CreatedBy: u.ID}
-	if err := db.CreateAgreement(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	return a.ID
-}
-
 // TestUnsettledAfterCrash commits pings into three hours and, without
 // closing the store (as a killed process leaves it), opens it again: the
 // new handle knows the hours left pending and settles them.
@@ -86,7 +69,7 @@ func TestUnsettledAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agreement := testAgreement(t, crashed)
+	agreement := storetest.Agreement(t, crashed)
 	start := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	for n := range 12 { // four batches an hour, 100 pings each, in one cell
 		b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:crash", Number: int64(n), Size: 100, Dataset: "carrier",

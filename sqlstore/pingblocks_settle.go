@@ -259,17 +259,8 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 			fresh = append(fresh, blocks[i].batch)
 		}
 	}
-	for start := 0; start < len(fresh); start += 500 {
-		chunk := fresh[start:min(len(fresh), start+500)]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, hour)
-		for _, b := range chunk {
-			args = append(args, b)
-		}
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM ping_unsettled WHERE hour = ? AND batch IN (`+
-			strings.Repeat("?, ", len(chunk)-1)+`?)`), args...); err != nil {
-			return err
-		}
+	if err := db.execIn(ctx, tx, `DELETE FROM ping_unsettled WHERE hour = ? AND batch IN (`, hour, fresh); err != nil {
+		return err
 	}
 	var (
 		out      []blockRow
@@ -351,17 +342,8 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 	if len(out) == 0 {
 		return nil
 	}
-	for start := 0; start < len(whole); start += 500 {
-		chunk := whole[start:min(len(whole), start+500)]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, hour)
-		for _, c := range chunk {
-			args = append(args, c)
-		}
-		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM ping_cell_blocks WHERE hour = ? AND cell IN (`+
-			strings.Repeat("?, ", len(chunk)-1)+`?)`), args...); err != nil {
-			return err
-		}
+	if err := db.execIn(ctx, tx, `DELETE FROM ping_cell_blocks WHERE hour = ? AND cell IN (`, hour, whole); err != nil {
+		return err
 	}
 	for _, b := range some {
 		if _, err := tx.ExecContext(ctx, db.q(`DELETE FROM ping_cell_blocks WHERE hour = ? AND cell = ? AND batch = ? AND part = ?`),
@@ -370,6 +352,23 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 		}
 	}
 	return db.insertBlocks(ctx, conn, tx, "ping_cell_blocks", []string{"hour", "cell"}, 0, out, enc, false)
+}
+
+// execIn runs query, which takes first as its first parameter and ends in
+// "IN (", once for each 500 of vals, with their placeholders and ")".
+func (db *DB) execIn(ctx context.Context, tx *sql.Tx, query string, first any, vals []int64) error {
+	for start := 0; start < len(vals); start += 500 {
+		chunk := vals[start:min(len(vals), start+500)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, first)
+		for _, v := range chunk {
+			args = append(args, v)
+		}
+		if _, err := tx.ExecContext(ctx, db.q(query+strings.Repeat("?, ", len(chunk)-1)+`?)`), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadLayouts fills infos with the layout of every batch blocks were

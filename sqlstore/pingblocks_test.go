@@ -41,15 +41,7 @@ func TestCompactMaxKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	u := &writ.User{Username: "ops", DisplayName: "Ops", Role: writ.RoleAdmin, Active: true, PasswordHash: "x"}
-	if err := db.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	a := &writ.Agreement{Name: "Feed", Dataset: "carrier", Parties: []string{"Carrier", "Police"}, Purposes: []string{"lookouts"},
-		RetentionDays: 30, ExpiresAt: time.Now().Add(24 * time.Hour), CreatedBy: u.ID}
-	if err := db.CreateAgreement(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	agreement := storetest.Agreement(t, db)
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	blocks := func(device string) int {
 		var n int
@@ -63,7 +55,7 @@ func TestCompactMaxKeys(t *testing.T) {
 		for range batches {
 			seq++
 			b := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "stream:feed", Number: int64(seq), Size: 2, Dataset: "carrier",
-				Source: "feed", Kind: writ.DataPings, BasisKind: "agreement", BasisID: a.ID}, Stream: "feed"}
+				Source: "feed", Kind: writ.DataPings, BasisKind: "agreement", BasisID: agreement}, Stream: "feed"}
 			for i, d := range []string{"dev-a", "dev-b"} {
 				b.Pings = append(b.Pings, writ.Ping{Device: d, At: start.Add(time.Duration(seq) * time.Minute), Lat: 50.85, Lon: 4.35,
 					AccuracyM: 5, Prov: writ.Provenance{Offset: int64(2*seq + i), ContentHash: fmt.Sprint("h", seq, i)}})
