@@ -29,31 +29,13 @@ type Track struct {
 // Fixes converts pings to fixes grouped by device, each track sorted by
 // time; tracks are sorted by device so results are deterministic.
 func Fixes(pings []writ.Ping) []Track {
-	var b TrackBuilder
+	by := map[string][]Fix{}
 	for i := range pings {
-		b.Add(&pings[i])
+		p := &pings[i]
+		by[p.Device] = append(by[p.Device], Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)})
 	}
-	return b.Tracks()
-}
-
-// TrackBuilder collects pings as they come into
-// tracks, keeping only what a Fix holds. The zero value is ready.
-type TrackBuilder struct {
-	by map[string][]Fix
-}
-
-// Add adds one ping.
-func (b *TrackBuilder) Add(p *writ.Ping) {
-	if b.by == nil {
-		b.by = map[string][]Fix{}
-	}
-	b.by[p.Device] = append(b.by[p.Device], Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)})
-}
-
-// Tracks returns the tracks by device, each sorted by time.
-func (b *TrackBuilder) Tracks() []Track {
-	tracks := make([]Track, 0, len(b.by))
-	for d, fs := range b.by {
+	tracks := make([]Track, 0, len(by))
+	for d, fs := range by {
 		SortFixes(fs)
 		tracks = append(tracks, Track{Device: d, Fixes: fs})
 	}

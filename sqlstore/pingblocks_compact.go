@@ -358,13 +358,13 @@ func (db *DB) compactChunk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, t bl
 	slices.SortFunc(blocks, func(a, b keyBlock) int {
 		return cmp.Or(t.compareKeys(a.k, b.k), cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part))
 	})
-	fresh := make([]cellBlock, 0, len(blocks))
+	var batches []int64 // of the small blocks not merged before
 	for _, b := range blocks {
-		if b.block != nil {
-			fresh = append(fresh, cellBlock{batch: b.batch, part: b.part})
+		if b.block != nil && b.part >= 0 && !slices.Contains(batches, b.batch) {
+			batches = append(batches, b.batch)
 		}
 	}
-	if err := db.loadLayouts(ctx, tx, fresh, layouts); err != nil {
+	if err := db.loadLayouts(ctx, tx, batches, layouts); err != nil {
 		return err
 	}
 	var (
@@ -393,18 +393,11 @@ func (db *DB) compactChunk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, t bl
 		if len(merge) < 2 {
 			continue
 		}
-		// In a merged block, a ping's line is its id: batch << 32 | (line - base).
 		all = all[:0]
 		for _, b := range merge {
-			ps, err := pingblock.Decode(b.block)
-			if err != nil {
+			var err error
+			if all, err = appendWithIDs(all, b.block, b.batch, b.part, layouts); err != nil {
 				return fmt.Errorf("block (%v, %v, %d, %d): %w", b.k[0], b.k[1], b.batch, b.part, err)
-			}
-			for _, p := range ps {
-				if b.part >= 0 {
-					p.Line = b.batch<<32 | (p.Line - layouts[b.batch].base)
-				}
-				all = append(all, p)
 			}
 		}
 		slices.SortFunc(all, func(a, b pingblock.Ping) int { return cmp.Or(cmp.Compare(a.T, b.T), cmp.Compare(a.Line, b.Line)) })

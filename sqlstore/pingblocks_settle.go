@@ -248,18 +248,21 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := db.loadLayouts(ctx, tx, blocks, infos); err != nil {
-		return err
-	}
-	// The hour is settled for the batches whose blocks this read sees; a
-	// batch committed meanwhile keeps its row, and its hour stays pending.
-	var fresh []int64
+	// The batches whose own blocks this read sees: their layouts are
+	// needed, and the hour is settled for them (a batch committed
+	// meanwhile keeps its ping_unsettled row, so its hour stays pending).
+	var batches []int64
+	seen := map[int64]bool{}
 	for i := range blocks {
-		if blocks[i].part >= 0 && !slices.Contains(fresh, blocks[i].batch) {
-			fresh = append(fresh, blocks[i].batch)
+		if b := blocks[i].batch; blocks[i].part >= 0 && !seen[b] {
+			seen[b] = true
+			batches = append(batches, b)
 		}
 	}
-	if err := db.execIn(ctx, tx, `DELETE FROM ping_unsettled WHERE hour = ? AND batch IN (`, hour, fresh); err != nil {
+	if err := db.loadLayouts(ctx, tx, batches, infos); err != nil {
+		return err
+	}
+	if err := db.execIn(ctx, tx, `DELETE FROM ping_unsettled WHERE hour = ? AND batch IN (`, hour, batches); err != nil {
 		return err
 	}
 	var (
@@ -302,16 +305,9 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 			if !mergeOne(b) {
 				continue
 			}
-			ps, err := pingblock.Decode(b.block)
-			if err != nil {
-				return fmt.Errorf("block (%d, %d, %d, %d): %w", hour, b.cell, b.batch, b.part, err)
-			}
 			from := len(all)
-			for _, p := range ps {
-				if b.part >= 0 { // a ping's line becomes its id
-					p.Line = b.batch<<32 | (p.Line - infos[b.batch].base)
-				}
-				all = append(all, p)
+			if all, err = appendWithIDs(all, b.block, b.batch, b.part, infos); err != nil {
+				return fmt.Errorf("block (%d, %d, %d, %d): %w", hour, b.cell, b.batch, b.part, err)
 			}
 			// A batch's block is in time order; in id order, the key's
 			// blocks (in batch order) are mostly in id order together,
@@ -371,15 +367,12 @@ func (db *DB) execIn(ctx context.Context, tx *sql.Tx, query string, first any, v
 	return nil
 }
 
-// loadLayouts fills infos with the layout of every batch blocks were
-// written by that it lacks.
-func (db *DB) loadLayouts(ctx context.Context, tx *sql.Tx, blocks []cellBlock, infos map[int64]batchLayout) error {
+// loadLayouts fills infos with the layouts of batches it lacks.
+func (db *DB) loadLayouts(ctx context.Context, tx *sql.Tx, batches []int64, infos map[int64]batchLayout) error {
 	var need []int64
-	seen := map[int64]bool{}
-	for _, b := range blocks {
-		if _, ok := infos[b.batch]; !ok && b.part >= 0 && !seen[b.batch] {
-			seen[b.batch] = true
-			need = append(need, b.batch)
+	for _, b := range batches {
+		if _, ok := infos[b]; !ok {
+			need = append(need, b)
 		}
 	}
 	for start := 0; start < len(need); start += 500 {
@@ -432,6 +425,23 @@ const (
 	settleGrid    = 4
 	settleMinPart = 400
 )
+
+// appendWithIDs appends the pings of a block to all with each ping's id in
+// its Line column, as merged blocks keep them: a batch's own block (part
+// >= 0) holds lines, an id is batch << 32 | (line - base).
+func appendWithIDs(all []pingblock.Ping, block []byte, batch int64, part int, layouts map[int64]batchLayout) ([]pingblock.Ping, error) {
+	ps, err := pingblock.Decode(block)
+	if err != nil {
+		return all, err
+	}
+	for _, p := range ps {
+		if part >= 0 {
+			p.Line = batch<<32 | (p.Line - layouts[batch].base)
+		}
+		all = append(all, p)
+	}
+	return all, nil
+}
 
 // byLine orders pings by their Line column (a merged block's ids).
 func byLine(a, b pingblock.Ping) int { return cmp.Compare(a.Line, b.Line) }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/writhq/writ"
 	"github.com/writhq/writ/near"
@@ -194,42 +195,32 @@ func (db *DB) nearCellBlocks(ctx context.Context, m *near.Matcher, area writ.Pol
 	}
 	flush()
 	// The readers take the statements in turn, so a reader that meets
-	// busy blocks takes fewer.
+	// busy blocks takes fewer; a reader that fails moves next past the end.
 	var (
-		mu   sync.Mutex
-		next int
+		next atomic.Int64
 		wg   sync.WaitGroup
 		errs = make([]error, min(runtime.GOMAXPROCS(0), maxNearReaders, len(stmts)))
 	)
 	for w := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			emit := reader()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(stmts) || ctx.Err() != nil {
-					errs[w] = ctx.Err()
-					return
+			for i := next.Add(1) - 1; i < int64(len(stmts)); i = next.Add(1) - 1 {
+				err := ctx.Err()
+				if err == nil {
+					err = db.scanRounds(ctx, "ping_cell_blocks", stmts[i].cond, stmts[i].args, 0, emit)
 				}
-				if err := db.scanRounds(ctx, "ping_cell_blocks", stmts[i].cond, stmts[i].args, 0, emit); err != nil {
+				if err != nil {
 					errs[w] = err
-					// Tell the others: the next statement they take is past the end.
-					mu.Lock()
-					next = len(stmts)
-					mu.Unlock()
+					next.Store(int64(len(stmts)))
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return err
+			return err // the first; the others are mostly the same, passed on
 		}
 	}
 	return nil
