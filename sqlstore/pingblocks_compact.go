@@ -373,13 +373,7 @@ func (db *DB) compactChunk(ctx context.Context, conn *sql.Conn, tx *sql.Tx, t bl
 		enc  []byte
 		all  []pingblock.Ping
 	)
-	for start := 0; start < len(blocks); {
-		end := start + 1
-		for end < len(blocks) && blocks[end].k == blocks[start].k {
-			end++
-		}
-		key := blocks[start:end]
-		start = end
+	for key := range runs(blocks, func(a, b *keyBlock) bool { return a.k == b.k }) {
 		var merge []*keyBlock
 		low := int64(0) // the lowest part the key keeps
 		for i := range key {

@@ -319,13 +319,19 @@ func (r *pingRead) add(ctx context.Context, out []writ.Ping, refs []blockRef, li
 // of one first batch, as pingRead.visit takes them.
 func byFirstBatch(refs []blockRef) iter.Seq[[]blockRef] {
 	slices.SortFunc(refs, func(a, b blockRef) int { return cmp.Or(cmp.Compare(a.batch, b.batch), cmp.Compare(a.part, b.part)) })
-	return func(yield func([]blockRef) bool) {
-		for start := 0; start < len(refs); {
+	return runs(refs, func(a, b *blockRef) bool { return a.batch == b.batch })
+}
+
+// runs yields the runs of consecutive elements of s that same holds for
+// (against the run's first).
+func runs[T any](s []T, same func(first, e *T) bool) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		for start := 0; start < len(s); {
 			end := start + 1
-			for end < len(refs) && refs[end].batch == refs[start].batch {
+			for end < len(s) && same(&s[start], &s[end]) {
 				end++
 			}
-			if !yield(refs[start:end]) {
+			if !yield(s[start:end]) {
 				return
 			}
 			start = end

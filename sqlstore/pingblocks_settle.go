@@ -273,13 +273,7 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 		all      []pingblock.Ping
 		mergeOne = func(p *cellBlock) bool { return p.part < 0 || !infos[p.batch].own }
 	)
-	for start := 0; start < len(blocks); {
-		end := start + 1
-		for end < len(blocks) && blocks[end].cell == blocks[start].cell {
-			end++
-		}
-		key := blocks[start:end]
-		start = end
+	for key := range runs(blocks, func(a, b *cellBlock) bool { return a.cell == b.cell }) {
 		merge, kept, fresh := 0, 0, 0
 		for i := range key {
 			switch {
