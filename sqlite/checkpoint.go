@@ -13,21 +13,23 @@ import (
 // it past wal_autocheckpoint pages; under a feed that was now and then the
 // small transaction that stores an alert or appends an audit entry, which
 // then waited 100 ms or more while ingest's pages were copied. So the
-// writer's own threshold is a high safety net (autoCheckpointPages), and
+// writer's own threshold is a high safety net (autoCheckpointBytes), and
 // CommitBatch checkpoints (passively) after a batch once the WAL holds
-// checkpointFrames frames: the copying falls on ingest.
-const autoCheckpointPages = 20_000 // 320 MiB of 16 KiB pages
+// checkpointBytes: the copying falls on ingest. Both are in bytes, so that a
+// database keeps the same WAL whatever its page size.
+const autoCheckpointBytes = 320 << 20
 
-// checkpointFrames is the WAL size, in frames, at which an ingest batch
-// checkpoints (a variable for the tests).
-var checkpointFrames uint32 = 10_000
+// checkpointBytes is the WAL size at which an ingest batch checkpoints (a
+// variable for the tests).
+var checkpointBytes = 160 << 20
 
-// afterBatch returns the checkpoint CommitBatch runs after each batch.
-func afterBatch(w *sql.DB, path string) func(ctx context.Context) error {
+// afterBatch returns the checkpoint CommitBatch runs after each batch, for
+// a database of pages of pageSize bytes.
+func afterBatch(w *sql.DB, path string, pageSize int) func(ctx context.Context) error {
 	shm := path + "-shm"
 	return func(ctx context.Context) error {
 		frames, _, err := walIndex(shm)
-		if err != nil || frames < checkpointFrames {
+		if err != nil || int64(frames)*int64(pageSize) < int64(checkpointBytes) {
 			return nil // unreadable: the safety net still checkpoints
 		}
 		_, err = w.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")

@@ -12,7 +12,7 @@ import (
 )
 
 // TestCheckpointAfterBatch commits ingest batches and reads the WAL index:
-// past checkpointFrames, CommitBatch leaves the WAL copied into the
+// past checkpointBytes, CommitBatch leaves the WAL copied into the
 // database; below it, the frames stay in the WAL, as SQLite's own
 // threshold is far off.
 func TestCheckpointAfterBatch(t *testing.T) {
@@ -40,15 +40,15 @@ func TestCheckpointAfterBatch(t *testing.T) {
 			t.Fatalf("CommitBatch(%d) = %+v, %v", n, res, err)
 		}
 	}
-	defer func(f uint32) { checkpointFrames = f }(checkpointFrames)
+	defer func(b int) { checkpointBytes = b }(checkpointBytes)
 
-	checkpointFrames = 1 << 30 // never
+	checkpointBytes = 1 << 40 // never
 	commit()
 	frames, backfilled, err := walIndex(path + "-shm")
 	if err != nil || frames == 0 || backfilled >= frames {
 		t.Fatalf("after a batch below the threshold: %d frames, %d copied, %v; want frames left in the WAL", frames, backfilled, err)
 	}
-	checkpointFrames = 1 // every batch
+	checkpointBytes = 1 // every batch
 	commit()
 	frames, backfilled, err = walIndex(path + "-shm")
 	if err != nil || frames == 0 || backfilled != frames {

@@ -4,13 +4,51 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"time"
+
+	"github.com/writhq/writ/sqlite"
 )
 
 func storeCmd() *command {
 	return &command{name: "store", summary: "maintain the database (pings' layout)",
 		help: `These commands work on the data directory directly and read no case data.`,
-		subs: []*command{storeSettleCmd()}}
+		subs: []*command{storeSettleCmd(), storeRepageCmd()}}
+}
+
+func storeRepageCmd() *command {
+	return &command{name: "repage", summary: "rewrite the SQLite database with today's page size (stop the server first)",
+		usage: "[--data DIR]",
+		help: fmt.Sprintf(`New databases get %d KB pages; those made before 2026-11-22 have 4 KB pages,
+in which ping blocks spill onto overflow pages and feeds' indexes cost more per
+event (docs/pingblock.md, "Page size"). This rewrites the database (VACUUM) with
+the new page size. Nothing else may have it open; it needs free disk for a second
+copy while it runs. A database that has the page size already is left alone.`, sqlite.PageSize/1024),
+		flags: func(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
+			var l localFlags
+			l.register(fs, e)
+			return func(ctx context.Context, args []string) error {
+				if len(args) > 0 {
+					return usageErr("writ store repage takes no arguments")
+				}
+				if l.db != "" {
+					return usageErr("writ store repage works on the SQLite database of a data directory, not on --db")
+				}
+				path := filepath.Join(l.data, "writ.db")
+				start := time.Now()
+				before, err := sqlite.Repage(ctx, path)
+				if err != nil {
+					return err
+				}
+				if before == sqlite.PageSize {
+					fmt.Fprintf(e.stdout, "%s has %d-byte pages already: nothing to do\n", path, before)
+					return nil
+				}
+				fmt.Fprintf(e.stdout, "%s: pages of %d bytes rewritten as %d, in %s\n", path, before, sqlite.PageSize,
+					time.Since(start).Round(time.Millisecond))
+				return nil
+			}
+		}}
 }
 
 func storeSettleCmd() *command {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/sqlite"
 )
 
 // TestStoreSettle leaves an hour unsettled, as a killed ingest would (the
@@ -63,5 +66,42 @@ func TestStoreSettle(t *testing.T) {
 	code, _, errs = e.c.run("", "store", "settle", "--data", e.data, "--from", "2025-06-02", "--to", "2025-06-01")
 	if code != 2 || !strings.Contains(errs, "is not before") {
 		t.Errorf("writ store settle backwards = %d, %q; want a usage error", code, errs)
+	}
+}
+
+// TestStoreRepage rewrites a 4 KB-page database with the command, and
+// leaves one that has the page size alone.
+func TestStoreRepage(t *testing.T) {
+	e := newIngestEnv(t)
+	code, out, errs := e.c.run("", "store", "repage", "--data", e.data)
+	if code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("writ store repage (new database) = %d, %q, %q; want nothing to do", code, out, errs)
+	}
+	old := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(old, "writ.db")+"?_pragma=page_size(4096)&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('kept')"); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	code, out, errs = e.c.run("", "store", "repage", "--data", old)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("pages of 4096 bytes rewritten as %d", sqlite.PageSize)) {
+		t.Fatalf("writ store repage (4 KB pages) = %d, %q, %q", code, out, errs)
+	}
+	raw, err = sql.Open("sqlite", "file:"+filepath.Join(old, "writ.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var x string
+	var size int
+	if err := raw.QueryRow("SELECT x, (SELECT page_size FROM pragma_page_size()) FROM t").Scan(&x, &size); err != nil || x != "kept" || size != sqlite.PageSize {
+		t.Errorf("after repage: %q, page size %d, %v; want the row kept and %d", x, size, err, sqlite.PageSize)
+	}
+	code, _, errs = e.c.run("", "store", "repage", "--data", old, "--db", "postgres://x")
+	if code != 2 || !strings.Contains(errs, "not on --db") {
+		t.Errorf("writ store repage --db = %d, %q; want a usage error", code, errs)
 	}
 }
