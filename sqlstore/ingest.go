@@ -496,7 +496,7 @@ const chunkRows = 500
 // In SQLite the statements are INSERT OR FAIL: with the default ABORT, a
 // multi-row INSERT into a table with CHECK or NOT NULL constraints keeps a
 // statement journal of every page it changes, so as to undo itself alone,
-// and past 64 KB (four 16 KB pages) that journal is a temporary file:
+// and past 64 KB (sixteen 4 KB pages, as they were) that journal is a temporary file:
 // writing it took 23% of CommitBatch's CPU in lookout's
 // BenchmarkIngestNoLookouts (contacts, pings, plate reads). FAIL keeps the
 // rows before the failing one, which changes nothing here: every caller

@@ -20,8 +20,8 @@ import (
 // group encoded with pingblock, one row per block.
 
 // maxBlockPings bounds the pings of one block: a device-day block of 500
-// pings is about 3.5 KB, well within one 16 KB SQLite page (package sqlite),
-// so no block spills to overflow pages.
+// pings is about 3.5 KB and a cell block 5–6 KB, well within one 32 KB
+// SQLite page (package sqlite), so no block spills to overflow pages.
 const maxBlockPings = 500
 
 // cellShift drops the constant low bits of a level-13 S2 cell id: the
