@@ -50,15 +50,21 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	file := "file:" + url.PathEscape(path)
 	// One writer connection with BEGIN IMMEDIATE: SQLite has one writer anyway,
 	// and taking the lock up front avoids busy-upgrade deadlocks.
-	// The writer keeps 64 MiB of pages. Ingest checkpoints the WAL once it
-	// holds checkpointBytes (checkpoint.go) rather than SQLite's 1,000
-	// pages: bulk ingest touches index pages in every batch, and a
-	// checkpoint after each batch rewrote them each time.
+	// The writer keeps 16 MiB of pages: feeds' random-key indexes want
+	// more than SQLite's default 2 MB (3M lookout events: 91,500 events/s
+	// at 2 MB, 119,700 at 16 MiB). At 64 MiB, a process that had ingested
+	// 100M pings then ran co-location at 756 ms instead of about 400, a
+	// third of its CPU in the driver's allocator returning freed reader
+	// pages one madvise at a time (docs/pingblock.md, "Page size").
+	// Ingest checkpoints the WAL once it holds checkpointBytes
+	// (checkpoint.go) rather than SQLite's 1,000 pages: bulk ingest touches
+	// index pages in every batch, and a checkpoint after each batch
+	// rewrote them each time.
 	pageSize, err := filePageSize(path)
 	if err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint("+
+	w, err := sql.Open("sqlite", file+"?"+pragmas+"&_pragma=cache_size(-16384)&_pragma=wal_autocheckpoint("+
 		strconv.Itoa(autoCheckpointBytes/pageSize)+")&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
