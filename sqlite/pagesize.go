@@ -13,6 +13,10 @@ import (
 	"strconv"
 )
 
+// FilePageSize is the page size of the database file at path, read from
+// its header; a file that does not exist yet will get PageSize.
+func FilePageSize(path string) (int, error) { return filePageSize(path) }
+
 // filePageSize reads the page size of the database file at path from its
 // header (www.sqlite.org/fileformat.html: bytes 16–17, big-endian, 1 for
 // 65536); a file that does not exist yet, or is empty, will get PageSize.

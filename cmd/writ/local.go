@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,9 +22,11 @@ import (
 type localFlags struct {
 	data string
 	db   string
+	hint io.Writer // where open tells of an old page size (standard error)
 }
 
 func (l *localFlags) register(fs *flag.FlagSet, e *env) {
+	l.hint = e.stderr
 	fs.StringVar(&l.data, "data", envOr(e, "WRIT_DATA", "writ-data"),
 		"data directory: SQLite database and audit keys ($WRIT_DATA)")
 	fs.StringVar(&l.db, "db", e.getenv("WRIT_DB"),
@@ -68,6 +71,9 @@ func (l *localFlags) open(ctx context.Context) (*system, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h := pageSizeHint(l); h != "" && l.hint != nil {
+		fmt.Fprintln(l.hint, h)
+	}
 	log, err := audit.Open(ctx, store, l.data)
 	if err != nil {
 		store.Close()
@@ -95,4 +101,18 @@ func localLeaf(name, summary, usage, help string,
 				return run(ctx, e, sys, args)
 			}
 		}}
+}
+
+// pageSizeHint says how to bring a SQLite database made before 2026-11-22,
+// with 4 KB pages, to today's page size; for any other store it is empty.
+func pageSizeHint(l *localFlags) string {
+	if l.db != "" {
+		return ""
+	}
+	size, err := sqlite.FilePageSize(filepath.Join(l.data, "writ.db"))
+	if err != nil || size >= sqlite.PageSize {
+		return ""
+	}
+	return fmt.Sprintf("note: %s has %d-byte pages; with writ stopped, 'writ store repage --data %s' rewrites it with %d KB pages (fewer bytes, faster ingest and lookouts)",
+		filepath.Join(l.data, "writ.db"), size, l.data, sqlite.PageSize/1024)
 }

@@ -86,6 +86,12 @@ func TestStoreRepage(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw.Close()
+	if h := pageSizeHint(&localFlags{data: old}); !strings.Contains(h, "4096-byte pages") || !strings.Contains(h, "writ store repage --data "+old) {
+		t.Errorf("pageSizeHint(4 KB database) = %q; want the repage command", h)
+	}
+	if h := pageSizeHint(&localFlags{data: e.data}); h != "" {
+		t.Errorf("pageSizeHint(new database) = %q; want none", h)
+	}
 	code, out, errs = e.c.run("", "store", "repage", "--data", old)
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("pages of 4096 bytes rewritten as %d", sqlite.PageSize)) {
 		t.Fatalf("writ store repage (4 KB pages) = %d, %q, %q", code, out, errs)
@@ -99,6 +105,9 @@ func TestStoreRepage(t *testing.T) {
 	var size int
 	if err := raw.QueryRow("SELECT x, (SELECT page_size FROM pragma_page_size()) FROM t").Scan(&x, &size); err != nil || x != "kept" || size != sqlite.PageSize {
 		t.Errorf("after repage: %q, page size %d, %v; want the row kept and %d", x, size, err, sqlite.PageSize)
+	}
+	if h := pageSizeHint(&localFlags{data: old}); h != "" {
+		t.Errorf("pageSizeHint after repage = %q; want none", h)
 	}
 	code, _, errs = e.c.run("", "store", "repage", "--data", old, "--db", "postgres://x")
 	if code != 2 || !strings.Contains(errs, "not on --db") {
