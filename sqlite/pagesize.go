@@ -13,14 +13,10 @@ import (
 	"strconv"
 )
 
-// FilePageSize is the page size of the database file at path, read from
-// its header; a file that does not exist yet will get PageSize.
-func FilePageSize(path string) (int, error) { return filePageSize(path) }
-
-// filePageSize reads the page size of the database file at path from its
+// FilePageSize reads the page size of the database file at path from its
 // header (www.sqlite.org/fileformat.html: bytes 16–17, big-endian, 1 for
 // 65536); a file that does not exist yet, or is empty, will get PageSize.
-func filePageSize(path string) (int, error) {
+func FilePageSize(path string) (int, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return PageSize, nil
@@ -55,12 +51,12 @@ func filePageSize(path string) (int, error) {
 // holds it. It needs free disk for a second copy of the database while it
 // runs; a database that has PageSize already is left as it is.
 func Repage(ctx context.Context, path string) (before int, err error) {
-	before, err = filePageSize(path)
-	if err != nil {
-		return 0, err
-	}
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("repage: %w", err)
+	}
+	before, err = FilePageSize(path)
+	if err != nil {
+		return 0, err
 	}
 	if before == PageSize {
 		return before, nil
@@ -85,7 +81,7 @@ func Repage(ctx context.Context, path string) (before int, err error) {
 			return 0, fmt.Errorf("repage %s: %s: %w", path, stmt, err)
 		}
 	}
-	after, err := filePageSize(path)
+	after, err := FilePageSize(path)
 	if err != nil {
 		return 0, err
 	}

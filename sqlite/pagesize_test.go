@@ -38,8 +38,8 @@ func TestPageSize(t *testing.T) {
 		t.Errorf("new database: page size %s, journal mode %s; want %d, wal", got, mode, PageSize)
 	}
 	db.Close()
-	if n, err := filePageSize(fresh); n != PageSize || err != nil {
-		t.Errorf("filePageSize(new database) = %d, %v; want %d", n, err, PageSize)
+	if n, err := FilePageSize(fresh); n != PageSize || err != nil {
+		t.Errorf("FilePageSize(new database) = %d, %v; want %d", n, err, PageSize)
 	}
 
 	// A database as writ made them before: 4 KB pages, WAL mode.
@@ -80,7 +80,7 @@ func TestPageSize(t *testing.T) {
 	if err != nil || before != 4096 {
 		t.Fatalf("Repage = %d, %v; want 4096, nil", before, err)
 	}
-	if n, err := filePageSize(old); n != PageSize || err != nil {
+	if n, err := FilePageSize(old); n != PageSize || err != nil {
 		t.Errorf("after Repage: page size %d, %v; want %d", n, err, PageSize)
 	}
 	db, err = Open(ctx, old)
@@ -99,15 +99,15 @@ func TestPageSize(t *testing.T) {
 		t.Errorf("Repage again = %d, %v; want %d (nothing to do)", before, err, PageSize)
 	}
 
-	if n, err := filePageSize(filepath.Join(dir, "none.db")); n != PageSize || err != nil {
-		t.Errorf("filePageSize(missing) = %d, %v; want %d, nil", n, err, PageSize)
+	if n, err := FilePageSize(filepath.Join(dir, "none.db")); n != PageSize || err != nil {
+		t.Errorf("FilePageSize(missing) = %d, %v; want %d, nil", n, err, PageSize)
 	}
 	junk := filepath.Join(dir, "junk.db")
 	if err := os.WriteFile(junk, []byte(strings.Repeat("not a database ", 10)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := filePageSize(junk); err == nil {
-		t.Error("filePageSize(not SQLite) = nil error")
+	if _, err := FilePageSize(junk); err == nil {
+		t.Error("FilePageSize(not SQLite) = nil error")
 	}
 	if _, err := Repage(ctx, filepath.Join(dir, "none.db")); err == nil {
 		t.Error("Repage(missing) = nil error")

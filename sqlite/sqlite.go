@@ -60,7 +60,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	// (checkpoint.go) rather than SQLite's 1,000 pages: bulk ingest touches
 	// index pages in every batch, and a checkpoint after each batch
 	// rewrote them each time.
-	pageSize, err := filePageSize(path)
+	pageSize, err := FilePageSize(path)
 	if err != nil {
 		return nil, err
 	}

@@ -603,15 +603,9 @@ const RowsHashPrefix = "batch-sha256:"
 // ownRows reads rows ks of an own batch.
 func (db *DB) ownRows(ctx context.Context, batch int64, ks []int64) (map[int64]ownRow, error) {
 	out := make(map[int64]ownRow, len(ks))
-	for start := 0; start < len(ks); start += 500 {
-		chunk := ks[start:min(len(ks), start+500)]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, batch)
-		for _, k := range chunk {
-			args = append(args, k)
-		}
+	for args, marks := range inChunks(batch, ks) {
 		rows, err := db.r.QueryContext(ctx, db.q(`SELECT k, at, lat, lon, accuracy_m, dataset, source, src_offset, content_hash,
-			batch_label, basis_kind, basis_id FROM ping_rows WHERE batch = ? AND k IN (`+strings.Repeat("?, ", len(chunk)-1)+`?)`), args...)
+			batch_label, basis_kind, basis_id FROM ping_rows WHERE batch = ? AND k IN (`+marks), args...)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -345,20 +346,32 @@ func (db *DB) settleHour(ctx context.Context, conn *sql.Conn, tx *sql.Tx, hour i
 }
 
 // execIn runs query, which takes first as its first parameter and ends in
-// "IN (", once for each 500 of vals, with their placeholders and ")".
+// "IN (", once for each chunk of vals (inChunks).
 func (db *DB) execIn(ctx context.Context, tx *sql.Tx, query string, first any, vals []int64) error {
-	for start := 0; start < len(vals); start += 500 {
-		chunk := vals[start:min(len(vals), start+500)]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, first)
-		for _, v := range chunk {
-			args = append(args, v)
-		}
-		if _, err := tx.ExecContext(ctx, db.q(query+strings.Repeat("?, ", len(chunk)-1)+`?)`), args...); err != nil {
+	for args, marks := range inChunks(first, vals) {
+		if _, err := tx.ExecContext(ctx, db.q(query+marks), args...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// inChunks cuts vals into chunks of 500 and yields, for each, the
+// arguments of a statement whose first parameter is first and whose last
+// is an IN list of the chunk, with that list's placeholders and ")".
+func inChunks(first any, vals []int64) iter.Seq2[[]any, string] {
+	return func(yield func([]any, string) bool) {
+		for chunk := range slices.Chunk(vals, 500) {
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, first)
+			for _, v := range chunk {
+				args = append(args, v)
+			}
+			if !yield(args, strings.Repeat("?, ", len(chunk)-1)+"?)") {
+				return
+			}
+		}
+	}
 }
 
 // loadLayouts fills infos with the layouts of batches it lacks.

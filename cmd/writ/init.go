@@ -67,7 +67,7 @@ func dbName(l *localFlags) string {
 	if l.db != "" {
 		return "postgres"
 	}
-	return filepath.Join(l.data, "writ.db")
+	return l.sqlitePath()
 }
 
 // initData creates the data directory, keys, schema and first admin. It

@@ -59,8 +59,11 @@ func (l *localFlags) openStore(ctx context.Context) (*sqlstore.DB, error) {
 	if l.db != "" {
 		return nil, usageErr("--db %q: want empty (SQLite in the data directory) or a postgres:// URL", l.db)
 	}
-	return sqlite.Open(ctx, filepath.Join(l.data, "writ.db"))
+	return sqlite.Open(ctx, l.sqlitePath())
 }
+
+// sqlitePath is the SQLite database of the data directory.
+func (l *localFlags) sqlitePath() string { return filepath.Join(l.data, "writ.db") }
 
 // open opens an initialised data directory.
 func (l *localFlags) open(ctx context.Context) (*system, error) {
@@ -109,10 +112,10 @@ func pageSizeHint(l *localFlags) string {
 	if l.db != "" {
 		return ""
 	}
-	size, err := sqlite.FilePageSize(filepath.Join(l.data, "writ.db"))
+	size, err := sqlite.FilePageSize(l.sqlitePath())
 	if err != nil || size >= sqlite.PageSize {
 		return ""
 	}
 	return fmt.Sprintf("note: %s has %d-byte pages; with writ stopped, 'writ store repage --data %s' rewrites it with %d KB pages (fewer bytes, faster ingest and lookouts)",
-		filepath.Join(l.data, "writ.db"), size, l.data, sqlite.PageSize/1024)
+		l.sqlitePath(), size, l.data, sqlite.PageSize/1024)
 }

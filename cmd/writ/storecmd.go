@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/writhq/writ/sqlite"
@@ -34,7 +33,7 @@ copy while it runs. A database that has the page size already is left alone.`, s
 				if l.db != "" {
 					return usageErr("writ store repage works on the SQLite database of a data directory, not on --db")
 				}
-				path := filepath.Join(l.data, "writ.db")
+				path := l.sqlitePath()
 				start := time.Now()
 				before, err := sqlite.Repage(ctx, path)
 				if err != nil {
