@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -152,14 +153,26 @@ func BenchmarkIngestLookouts(b *testing.B) {
 	pgFixture := func(b *testing.B, async bool) *fixture {
 		return newFixtureOn(b, postgres.OpenTest(b), lookout.Config{Async: async}) // skips without WRIT_TEST_POSTGRES
 	}
-	b.Run("sync", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, false, false) })
-	b.Run("sync-pings", func(b *testing.B) { benchIngest(b, sqliteFixture, pingsOnly, false, false) })
-	b.Run("sync-feed", func(b *testing.B) { benchIngest(b, sqliteFixture, feed, false, false) })
-	b.Run("async", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, true, false) })
-	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, false, true) })
-	b.Run("postgres-sync", func(b *testing.B) { benchIngest(b, pgFixture, mixed, false, false) })
-	b.Run("postgres-async", func(b *testing.B) { benchIngest(b, pgFixture, mixed, true, false) })
-	b.Run("postgres-feed", func(b *testing.B) { benchIngest(b, pgFixture, feed, false, false) })
+	b.Run("sync", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, benchOpts{}) })
+	b.Run("sync-pings", func(b *testing.B) { benchIngest(b, sqliteFixture, pingsOnly, benchOpts{}) })
+	b.Run("sync-feed", func(b *testing.B) { benchIngest(b, sqliteFixture, feed, benchOpts{}) })
+	b.Run("sync-streams", func(b *testing.B) { benchIngest(b, sqliteFixture, feed, benchOpts{streams: true}) })
+	b.Run("async", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, benchOpts{async: true}) })
+	b.Run("events-discarded", func(b *testing.B) { benchIngest(b, sqliteFixture, mixed, benchOpts{discard: true}) })
+	b.Run("postgres-sync", func(b *testing.B) { benchIngest(b, pgFixture, mixed, benchOpts{}) })
+	b.Run("postgres-async", func(b *testing.B) { benchIngest(b, pgFixture, mixed, benchOpts{async: true}) })
+	b.Run("postgres-feed", func(b *testing.B) { benchIngest(b, pgFixture, feed, benchOpts{}) })
+	b.Run("postgres-streams", func(b *testing.B) { benchIngest(b, pgFixture, feed, benchOpts{streams: true}) })
+}
+
+// benchOpts are the variants of benchIngest.
+type benchOpts struct {
+	async   bool // the service fires alerts on its own goroutine
+	discard bool // batches are committed without their event rows
+	// streams commits each op's batches at once, one goroutine per batch,
+	// as one consumer per feed (writ feed per stream) does; otherwise one
+	// after the other.
+	streams bool
 }
 
 // discard commits a batch as if its rows were stored, without them.
@@ -170,10 +183,10 @@ func (d discard) CommitBatch(ctx context.Context, b *writ.Batch) (writ.BatchResu
 	return writ.BatchResult{ID: 1, Committed: true, Stored: n}, nil
 }
 
-func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, async, discardEvents bool) {
-	f, watched := benchSetup(b, open(b, async), *benchLookouts)
+func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, o benchOpts) {
+	f, watched := benchSetup(b, open(b, o.async), *benchLookouts)
 	var inner ingest.Store = f.db
-	if discardEvents {
+	if o.discard {
 		inner = discard{f.db}
 	}
 	tm := &timed{Store: inner, at: map[string]time.Time{}}
@@ -214,7 +227,11 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, asyn
 		b.StopTimer() // each op's batches are made untimed, as they are needed
 		op := opBatches(f, i, m, watched)
 		b.StartTimer()
-		commitOp(b, f.ctx, st, op)
+		if o.streams {
+			commitStreams(b, f.ctx, st, op)
+		} else {
+			commitOp(b, f.ctx, st, op)
+		}
 	}
 	b.StopTimer()
 	elapsed := b.Elapsed()
@@ -305,12 +322,35 @@ func benchNoLookouts(b *testing.B, f *fixture, m mix) {
 // committed with all its events stored.
 func commitOp(b *testing.B, ctx context.Context, st ingest.Store, op []*writ.Batch) {
 	for _, bt := range op {
-		res, err := st.CommitBatch(ctx, bt)
-		if err != nil {
+		if err := commitOne(ctx, st, bt); err != nil {
 			b.Fatal(err)
 		}
-		if !res.Committed || res.Stored != bt.Size {
-			b.Fatalf("CommitBatch(%s) = committed %v, %d stored, want true, %d", bt.Source, res.Committed, res.Stored, bt.Size)
-		}
 	}
+}
+
+// commitStreams commits one op's batches at once, each on a goroutine of
+// its own, as one consumer per stream would, and waits for them all.
+func commitStreams(b *testing.B, ctx context.Context, st ingest.Store, op []*writ.Batch) {
+	errs := make([]error, len(op))
+	var wg sync.WaitGroup
+	for i, bt := range op {
+		wg.Go(func() { errs[i] = commitOne(ctx, st, bt) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// commitOne commits bt through st and checks that it was committed with
+// all its events stored.
+func commitOne(ctx context.Context, st ingest.Store, bt *writ.Batch) error {
+	res, err := st.CommitBatch(ctx, bt)
+	if err != nil {
+		return err
+	}
+	if !res.Committed || res.Stored != bt.Size {
+		return fmt.Errorf("CommitBatch(%s) = committed %v, %d stored, want true, %d", bt.Source, res.Committed, res.Stored, bt.Size)
+	}
+	return nil
 }
