@@ -223,8 +223,14 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, o be
 		time.Sleep(time.Millisecond)
 	}
 	b.ResetTimer()
+	var thirds [2]time.Duration // timed so far when the first and second thirds of the ops were done
 	for i := range b.N {
 		b.StopTimer() // each op's batches are made untimed, as they are needed
+		if i > 0 && i == b.N/3 {
+			thirds[0] = b.Elapsed()
+		} else if i > 0 && i == 2*b.N/3 {
+			thirds[1] = b.Elapsed()
+		}
 		op := opBatches(f, i, m, watched)
 		b.StartTimer()
 		if o.streams {
@@ -278,6 +284,12 @@ func benchIngest(b *testing.B, open func(*testing.B, bool) *fixture, m mix, o be
 	slices.Sort(lat)
 	events := float64(b.N * m.events())
 	b.ReportMetric(events/elapsed.Seconds(), "events/s")
+	if b.N >= 3 {
+		// Whether the rate holds as the store grows: the first third of
+		// the ops against the last.
+		b.ReportMetric(float64(b.N/3*m.events())/thirds[0].Seconds(), "first-third-events/s")
+		b.ReportMetric(float64((b.N-2*b.N/3)*m.events())/(elapsed-thirds[1]).Seconds(), "last-third-events/s")
+	}
 	b.ReportMetric(float64(len(as))/float64(b.N), "alerts/op")
 	b.ReportMetric(float64(f.svc.Index().Len()), "lookouts")
 	b.ReportMetric(float64(tm.store.Microseconds())/1000/float64(b.N), "store-ms/op")
