@@ -47,37 +47,33 @@ func testConcurrentStreams(t *testing.T, f *fixture) {
 	// watched selector, then sends its first batch again.
 	const batches, perBatch = 8, 50
 	at := func(b, i int) time.Time { return t0.Add(time.Duration(b*perBatch+i) * time.Second) }
+	// who is the i-th event's selector in batch n: the watched one once a
+	// batch, else other's.
+	who := func(n, i int, watched, other string) string {
+		if i == n%perBatch {
+			return watched
+		}
+		return fmt.Sprintf(other, i)
+	}
 	streams := map[writ.DataKind]func(b int) *writ.Batch{
 		writ.DataPings: func(n int) *writ.Batch {
 			b := f.batch(writ.DataPings)
 			for i := range perBatch {
-				dev := fmt.Sprint("dev-other-", i)
-				if i == n%perBatch {
-					dev = "dev-1"
-				}
-				b.Pings = append(b.Pings, ping(dev, at(n, i), lat0, lon0))
+				b.Pings = append(b.Pings, ping(who(n, i, "dev-1", "dev-other-%d"), at(n, i), lat0, lon0))
 			}
 			return b
 		},
 		writ.DataContacts: func(n int) *writ.Batch {
 			b := f.batch(writ.DataContacts)
 			for i := range perBatch {
-				from := fmt.Sprintf("+3247%07d", i)
-				if i == n%perBatch {
-					from = phoneA
-				}
-				b.Contacts = append(b.Contacts, contact(from, phoneB, at(n, i)))
+				b.Contacts = append(b.Contacts, contact(who(n, i, phoneA, "+3247%07d"), phoneB, at(n, i)))
 			}
 			return b
 		},
 		writ.DataPlateReads: func(n int) *writ.Batch {
 			b := f.batch(writ.DataPlateReads)
 			for i := range perBatch {
-				plate := fmt.Sprintf("X%06d", i)
-				if i == n%perBatch {
-					plate = "1ABC123"
-				}
-				b.PlateReads = append(b.PlateReads, plateRead(plate, "cam-1", at(n, i), lat0, lon0))
+				b.PlateReads = append(b.PlateReads, plateRead(who(n, i, "1ABC123", "X%06d"), "cam-1", at(n, i), lat0, lon0))
 			}
 			return b
 		},
