@@ -55,36 +55,39 @@ func testConcurrentStreams(t *testing.T, f *fixture) {
 		}
 		return fmt.Sprintf(other, i)
 	}
-	streams := map[writ.DataKind]func(b int) *writ.Batch{
-		writ.DataPings: func(n int) *writ.Batch {
+	streams := []struct {
+		kind writ.DataKind
+		next func(n int) *writ.Batch // batch n of the stream
+	}{
+		{writ.DataPings, func(n int) *writ.Batch {
 			b := f.batch(writ.DataPings)
 			for i := range perBatch {
 				b.Pings = append(b.Pings, ping(who(n, i, "dev-1", "dev-other-%d"), at(n, i), lat0, lon0))
 			}
 			return b
-		},
-		writ.DataContacts: func(n int) *writ.Batch {
+		}},
+		{writ.DataContacts, func(n int) *writ.Batch {
 			b := f.batch(writ.DataContacts)
 			for i := range perBatch {
 				b.Contacts = append(b.Contacts, contact(who(n, i, phoneA, "+3247%07d"), phoneB, at(n, i)))
 			}
 			return b
-		},
-		writ.DataPlateReads: func(n int) *writ.Batch {
+		}},
+		{writ.DataPlateReads, func(n int) *writ.Batch {
 			b := f.batch(writ.DataPlateReads)
 			for i := range perBatch {
 				b.PlateReads = append(b.PlateReads, plateRead(who(n, i, "1ABC123", "X%06d"), "cam-1", at(n, i), lat0, lon0))
 			}
 			return b
-		},
+		}},
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, len(streams))
-	for kind, next := range streams {
+	errs := make([]error, len(streams)) // each stream's first
+	for s, st := range streams {
 		wg.Go(func() {
 			var first *writ.Batch
 			for n := range batches + 1 {
-				b := next(n)
+				b := st.next(n)
 				if n == batches { // the first again: a redelivery
 					b.Pings, b.Contacts, b.PlateReads = first.Pings, first.Contacts, first.PlateReads
 				} else if n == 0 {
@@ -92,24 +95,18 @@ func testConcurrentStreams(t *testing.T, f *fixture) {
 				}
 				b.Size = perBatch
 				res, err := f.ingest.CommitBatch(f.ctx, b)
-				if err != nil {
-					errs <- fmt.Errorf("%s batch %d: %w", kind, n, err)
-					return
+				if err == nil && !res.Committed {
+					err = errors.New("not committed")
 				}
-				if !res.Committed {
-					errs <- fmt.Errorf("%s batch %d: not committed", kind, n)
+				if err != nil {
+					errs[s] = fmt.Errorf("%s batch %d: %w", st.kind, n, err)
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	if err := errors.Join(all...); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
 	f.svc.Flush()
