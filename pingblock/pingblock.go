@@ -337,25 +337,11 @@ func parse(b []byte) (*block, error) {
 	}
 	bl.Count = int(n)
 	if n > 0 {
-		mt, err := r.varint()
+		e, err := r.extent(bl.unit)
 		if err != nil {
 			return nil, err
 		}
-		dt, err := r.uvarint()
-		if err != nil {
-			return nil, err
-		}
-		lim := maxT / bl.unit
-		if mt < -lim || mt > lim || dt > uint64(2*lim) || mt+int64(dt) > lim {
-			return nil, corrupt("time range out of bounds")
-		}
-		bl.MinT, bl.MaxT = mt*bl.unit, (mt+int64(dt))*bl.unit
-		if bl.MinLat, bl.MaxLat, err = r.span(90e6); err != nil {
-			return nil, err
-		}
-		if bl.MinLon, bl.MaxLon, err = r.span(180e6); err != nil {
-			return nil, err
-		}
+		bl.MinT, bl.MaxT, bl.MinLat, bl.MaxLat, bl.MinLon, bl.MaxLon = e.MinT, e.MaxT, e.MinLat, e.MaxLat, e.MinLon, e.MaxLon
 	}
 	nd, err := r.uvarint()
 	if err != nil {
@@ -396,6 +382,60 @@ func parse(b []byte) (*block, error) {
 		return nil, corrupt("device column does not match dictionary")
 	}
 	return bl, nil
+}
+
+// Extent is a block's time span and box as its header gives them: enough
+// to tell, without decoding, whether a read can want any of its pings.
+type Extent struct {
+	MinT, MaxT     int64 // unix milliseconds, inclusive
+	MinLat, MaxLat int64 // 1e-6°, inclusive
+	MinLon, MaxLon int64 // 1e-6°, inclusive
+}
+
+// ReadExtent reads block b's extent from its first bytes alone, without
+// the device dictionary or the columns; false if b holds no pings or those
+// bytes are malformed (decoding reports why).
+func ReadExtent(b []byte) (Extent, bool) {
+	if len(b) < 2 || b[0] != Version || b[1]&^flagsKnown != 0 {
+		return Extent{}, false
+	}
+	unit := int64(1)
+	if b[1]&flagSeconds != 0 {
+		unit = 1000
+	}
+	r := &reader{b: b, off: 2}
+	n, err := r.uvarint()
+	if err != nil || n == 0 || n > uint64(len(b)) {
+		return Extent{}, false
+	}
+	e, err := r.extent(unit)
+	return e, err == nil
+}
+
+// extent reads the time span (in unit milliseconds) and the box of a
+// block holding pings.
+func (r *reader) extent(unit int64) (Extent, error) {
+	var e Extent
+	mt, err := r.varint()
+	if err != nil {
+		return e, err
+	}
+	dt, err := r.uvarint()
+	if err != nil {
+		return e, err
+	}
+	lim := maxT / unit
+	if mt < -lim || mt > lim || dt > uint64(2*lim) || mt+int64(dt) > lim {
+		return e, corrupt("time range out of bounds")
+	}
+	e.MinT, e.MaxT = mt*unit, (mt+int64(dt))*unit
+	if e.MinLat, e.MaxLat, err = r.span(90e6); err != nil {
+		return e, err
+	}
+	if e.MinLon, e.MaxLon, err = r.span(180e6); err != nil {
+		return e, err
+	}
+	return e, nil
 }
 
 func (r *reader) span(lim int64) (lo, hi int64, err error) {

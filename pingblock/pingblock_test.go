@@ -197,6 +197,15 @@ func FuzzDecode(f *testing.F) {
 			_, _ = Filter(b, Clip{From: math.MinInt64, To: math.MaxInt64})
 			return
 		}
+		// ReadExtent agrees with the header of every block that decodes.
+		h, err := ReadHeader(b)
+		if err != nil {
+			t.Fatalf("ReadHeader of a block that decodes: %v", err)
+		}
+		e, ok := ReadExtent(b)
+		if want := (Extent{h.MinT, h.MaxT, h.MinLat, h.MaxLat, h.MinLon, h.MaxLon}); ok != (h.Count > 0) || (ok && e != want) {
+			t.Fatalf("ReadExtent = %+v, %v; header %+v", e, ok, h)
+		}
 		// A block that decodes re-encodes to pings that decode the same.
 		again, err := Decode(Encode(ps))
 		if err != nil {
@@ -258,6 +267,30 @@ func TestCount(t *testing.T) {
 	} {
 		if got := Count(tt.b); got != tt.want {
 			t.Errorf("%s: Count() = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestReadExtent(t *testing.T) {
+	ps := []Ping{{T: 5000, Lat: 50.5, Lon: 4.25, Device: "a"}, {T: 2000, Lat: -1.000001, Lon: 4.3, Device: "b"}, {T: 9001, Lat: 2, Lon: -7.5, Device: "a"}}
+	full := Encode(ps)
+	for _, tt := range []struct {
+		name string
+		b    []byte
+		want Extent
+		ok   bool
+	}{
+		{"three pings", full, Extent{MinT: 2000, MaxT: 9001, MinLat: -1000001, MaxLat: 50500000, MinLon: -7500000, MaxLon: 4300000}, true},
+		{"whole seconds", Encode(ps[:2]), Extent{MinT: 2000, MaxT: 5000, MinLat: -1000001, MaxLat: 50500000, MinLon: 4250000, MaxLon: 4300000}, true},
+		{"empty block", Encode(nil), Extent{}, false},
+		{"no bytes", nil, Extent{}, false},
+		{"other version", append([]byte{Version + 1}, full[1:]...), Extent{}, false},
+		{"unknown flag", append([]byte{Version, 0x80}, full[2:]...), Extent{}, false},
+		{"cut in the box", full[:6], Extent{}, false},
+	} {
+		got, ok := ReadExtent(tt.b)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("%s: ReadExtent() = %+v, %v; want %+v, %v", tt.name, got, ok, tt.want, tt.ok)
 		}
 	}
 }

@@ -360,18 +360,30 @@ type blockRow struct {
 // multi-row INSERTs.
 func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, keys []string, batch int64,
 	rows []blockRow, enc []byte, textKey bool) error {
+	// Cell blocks also keep their extent in columns, for PingsNear to
+	// choose blocks by (pingsnear.go); NULL if the header will not say.
+	spans := table == "ping_cell_blocks"
 	vals := func(dst []any, i int) []any {
 		r := &rows[i]
 		var k1 any = r.k1
 		if textKey {
 			k1 = r.key1
 		}
+		b := enc[r.from:r.to]
 		if r.last != 0 {
-			return append(dst, k1, r.k2, r.first, r.part, r.last, r.n, enc[r.from:r.to])
+			dst = append(dst, k1, r.k2, r.first, r.part, r.last, r.n, b)
+		} else {
+			dst = append(dst, k1, r.k2, batch, r.part, batch, r.n, b)
 		}
-		return append(dst, k1, r.k2, batch, r.part, batch, r.n, enc[r.from:r.to])
+		if spans {
+			dst = appendExtent(dst, b)
+		}
+		return dst
 	}
 	cols := []string{keys[0], keys[1], "batch", "part", "last", "n", "block"}
+	if spans {
+		cols = append(cols, extentCols...)
+	}
 	if db.dialect.CopyFrom != nil {
 		k := 0
 		next := func() []any {

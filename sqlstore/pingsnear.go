@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -207,7 +209,7 @@ func (db *DB) nearCellBlocks(ctx context.Context, m *near.Matcher, area writ.Pol
 			for i := next.Add(1) - 1; i < int64(len(stmts)); i = next.Add(1) - 1 {
 				err := ctx.Err()
 				if err == nil {
-					err = db.scanRounds(ctx, "ping_cell_blocks", stmts[i].cond, stmts[i].args, 0, emit)
+					err = db.nearBlocks(ctx, m, stmts[i].cond, stmts[i].args, emit)
 				}
 				if err != nil {
 					errs[w] = err
@@ -239,4 +241,84 @@ func mergeRanges(rs [][2]int64) [][2]int64 {
 		out = append(out, r)
 	}
 	return out
+}
+
+// nearFetch bounds the blocks one statement of nearBlocks fetches.
+const nearFetch = 256
+
+// nearBlocks reads the (hour, cell) blocks of cond that m's probes come
+// near. It asks the index first: ping_cell_blocks_span holds each block's
+// span and box (schema v11), so the blocks m.Overlaps turns away, two in
+// three around a busy track, are never fetched. A block whose extent is
+// not filled in (a store upgraded from v10) is fetched, and its header
+// decides. Both steps run in one snapshot, as settling may merge blocks
+// meanwhile.
+func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args []any, emit emitFunc) error {
+	var opts *sql.TxOptions
+	if db.dialect.Name == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := db.r.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := db.pings.stmt(db, `SELECT hour, cell, batch, part, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE `+cond)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	var keys []any // hour, cell, batch, part of each block to fetch
+	for rows.Next() {
+		var hour, cell, batch int64
+		var part int
+		var t0, t1, lat0, lat1, lon0, lon1 sql.NullInt64
+		if err := rows.Scan(&hour, &cell, &batch, &part, &t0, &t1, &lat0, &lat1, &lon0, &lon1); err != nil {
+			rows.Close()
+			return err
+		}
+		if t0.Valid && t1.Valid && lat0.Valid && lat1.Valid && lon0.Valid && lon1.Valid &&
+			!m.Overlaps(t0.Int64, t1.Int64, float64(lat0.Int64)/1e6, float64(lon0.Int64)/1e6, float64(lat1.Int64)/1e6, float64(lon1.Int64)/1e6) {
+			continue
+		}
+		keys = append(keys, hour, cell, batch, part)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for len(keys) > 0 {
+		n := min(len(keys)/4, nearFetch)
+		// Statements of a power of two keys, the last key repeated to fill
+		// one: a few texts for the statement cache, not one per count.
+		size := 1
+		for size < n {
+			size *= 2
+		}
+		args := keys[:4*n]
+		for len(args) < 4*size {
+			args = append(args[:len(args):len(args)], keys[4*n-4:4*n]...)
+		}
+		stmt, err := db.pings.stmt(db, `SELECT batch, part, block FROM ping_cell_blocks WHERE (hour, cell, batch, part) IN (VALUES `+
+			`(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))`+strings.Repeat(", (?, ?, ?, ?)", size-1)+`)`)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		refs, err := scanRefs(nil, rows)
+		if err != nil {
+			return err
+		}
+		keys = keys[4*n:]
+		if _, err := emit(refs, math.MaxInt64); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -55,7 +55,11 @@ func storeSettleCmd() *command {
 		`Ingest settles the hours it has passed by itself: it merges each (hour, cell) key's
 blocks into a few, so that area searches read one or two blocks a cell (docs/pingblock.md).
 It remembers those hours in memory, so hours a crashed or killed ingest left
-unsettled read correctly but slower. This settles every hour of the period.`,
+unsettled read correctly but slower. This settles every hour of the period.
+
+It also fills in the extent (span and box) of the area blocks of a store upgraded
+from schema v10, which reads near a track (co-location) use to skip blocks
+without fetching them; until then they fetch those blocks and read them correctly.`,
 		func(fs *flag.FlagSet) func(context.Context, *env, *system, []string) error {
 			from := fs.String("from", "1970-01-01", "start of the period (RFC 3339 or YYYY-MM-DD)")
 			to := fs.String("to", "", "end of the period, excluded (default: a day from now)")
@@ -83,6 +87,15 @@ unsettled read correctly but slower. This settles every hour of the period.`,
 				}
 				fmt.Fprintf(e.stdout, "settled %d (hour, cell) keys: %d blocks merged into %d, %d pings, in %s\n",
 					st.Keys, st.Before, st.After, st.Pings, time.Since(start).Round(time.Millisecond))
+				start = time.Now()
+				n, err := sys.store.FillExtents(ctx)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					fmt.Fprintf(e.stdout, "filled in the extent of %d area blocks (upgraded from schema v10), in %s\n",
+						n, time.Since(start).Round(time.Millisecond))
+				}
 				return nil
 			}
 		})

@@ -59,9 +59,18 @@ func TestStoreSettle(t *testing.T) {
 	if after := blocks(); after != before-2 {
 		t.Errorf("cell blocks after = %d, want %d", after, before-2)
 	}
+	// A store upgraded from v10 has blocks without their extent; settle
+	// fills it in.
+	if _, err := st.Writer().ExecContext(ctx, `UPDATE ping_cell_blocks SET t0 = NULL, t1 = NULL, lat0 = NULL, lat1 = NULL, lon0 = NULL, lon1 = NULL`); err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ = e.c.run("", "store", "settle", "--data", e.data)
-	if code != 0 || !strings.Contains(out, "settled 0 (hour, cell) keys") {
-		t.Errorf("writ store settle again = %d, %q; want nothing left", code, out)
+	if code != 0 || !strings.Contains(out, "settled 0 (hour, cell) keys") || !strings.Contains(out, "filled in the extent of 1 area blocks") {
+		t.Errorf("writ store settle again = %d, %q; want nothing left to merge, 1 extent filled", code, out)
+	}
+	var missing int
+	if err := st.Reader().QueryRow(`SELECT count(*) FROM ping_cell_blocks WHERE t0 IS NULL OR lon1 IS NULL`).Scan(&missing); err != nil || missing != 0 {
+		t.Errorf("cell blocks without extent after settle = %d, %v; want 0", missing, err)
 	}
 	code, _, errs = e.c.run("", "store", "settle", "--data", e.data, "--from", "2025-06-02", "--to", "2025-06-01")
 	if code != 2 || !strings.Contains(errs, "is not before") {
