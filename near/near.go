@@ -39,6 +39,7 @@ type Matcher struct {
 	t0      int64 // µs, the first bin's start
 	bins    [][2]int32
 	boxes   []box // per bin; minLat > maxLat: empty
+	wide    []box // per bin, the union of its box and its neighbours'
 	r2      float64
 	radius  float64
 	exclude string
@@ -95,6 +96,20 @@ func New(q writ.NearQuery) *Matcher {
 			bx.minLon, bx.maxLon = min(bx.minLon, p.lon-dlon), max(bx.maxLon, p.lon+dlon)
 		}
 	}
+	m.wide = make([]box, nb)
+	for b := range m.wide {
+		w := box{minLat: 1, maxLat: -1}
+		for _, bx := range m.boxes[max(b-1, 0):min(b+2, len(m.boxes))] {
+			switch {
+			case bx.minLat > bx.maxLat:
+			case w.minLat > w.maxLat:
+				w = bx
+			default:
+				w = box{min(w.minLat, bx.minLat), min(w.minLon, bx.minLon), max(w.maxLat, bx.maxLat), max(w.maxLon, bx.maxLon)}
+			}
+		}
+		m.wide[b] = w
+	}
 	return m
 }
 
@@ -107,19 +122,43 @@ func (m *Matcher) Span() (lo, hi int64) { return m.lo, m.hi }
 // probe it is near: the first in time order (then in the query's order)
 // within the radius and Within, as an index into the query's Probes.
 func (m *Matcher) Match(dev string, lat, lon, acc float64, us int64) (int, bool) {
-	if us < m.lo || us > m.hi || dev == m.exclude || (m.maxAcc > 0 && acc > m.maxAcc) {
+	if dev == m.exclude || (m.maxAcc > 0 && acc > m.maxAcc) {
+		return 0, false
+	}
+	return m.Near(lat, lon, us)
+}
+
+// Near is Match on time and position alone, whatever the device and the
+// accuracy: a store asks it before it decodes those (pingblock.Clip.Keep).
+func (m *Matcher) Near(lat, lon float64, us int64) (int, bool) {
+	if us < m.lo || us > m.hi {
 		return 0, false
 	}
 	b := (us - m.t0) / m.bw
+	// Most points lie outside all three bins' boxes: one test for those.
+	if wb := &m.wide[b]; lat < wb.minLat || lat > wb.maxLat || !lonIn(lon, wb.minLon, wb.maxLon) {
+		return 0, false
+	}
+	from, to := us-m.w, us+m.w
 	for bb := max(b-1, 0); bb <= min(b+1, int64(len(m.bins))-1); bb++ {
 		bx := &m.boxes[bb]
 		if lat < bx.minLat || lat > bx.maxLat || !lonIn(lon, bx.minLon, bx.maxLon) {
 			continue
 		}
-		for i := m.bins[bb][0]; i >= 0 && i < m.bins[bb][1]; i++ {
+		// The bin's first probe at or after from, by bisection: a bin of
+		// a busy track holds a probe a minute.
+		i, end := m.bins[bb][0], m.bins[bb][1]
+		for lo, hi := i, end; lo < hi; {
+			if mid := int32(uint32(lo+hi) >> 1); m.probes[mid].us < from {
+				lo, i = mid+1, mid+1
+			} else {
+				hi = mid
+			}
+		}
+		for ; i < end; i++ {
 			p := &m.probes[i]
-			if d := us - p.us; d > m.w || d < -m.w {
-				continue
+			if p.us > to {
+				return 0, false // and every probe after it
 			}
 			dy := (lat - p.lat) * MetresPerDeg
 			dlon := lon - p.lon

@@ -1,6 +1,9 @@
 package pingblock
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Box is a latitude/longitude rectangle in degrees, edges included, compared
 // at the stored 1e-6° resolution. It does not cross the antimeridian.
@@ -21,6 +24,11 @@ type Clip struct {
 	// track (sqlstore's PingsNear) skips the parts of a busy cell the track
 	// does not come near.
 	Overlaps func(minT, maxT int64, b Box) bool
+	// Keep, if set, is asked for each ping inside the window and the box,
+	// before Inside, with its time (unix ms) and position; false drops it
+	// before its accuracy, device and line are decoded. A read near a
+	// track keeps about one ping in four.
+	Keep func(t int64, lat, lon float64) bool
 }
 
 // Filter decodes from block b only the pings inside c. It rejects a block
@@ -54,7 +62,9 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 		}
 	}
 	base := len(dst)
-	dst = append(dst, make([]Ping, n)...)
+	// Not zeroed: every field a caller sees is written below (times and
+	// coordinates for all, the rest as each kept ping is moved down).
+	dst = slices.Grow(dst, n)[:base+n]
 	out := dst[base:]
 	if err := bl.decodeTimes(out); err != nil {
 		return dst[:base], err
@@ -70,12 +80,11 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 	if err := bl.decodeCoords(out, hi); err != nil {
 		return dst[:base], err
 	}
-	if err := bl.decodeRest(out, hi); err != nil {
-		return dst[:base], err
-	}
+	// Select on time and position first, each kept ping moved down with
+	// its index in Line; then only the kept pings get their other fields.
 	k := 0
 	for i := lo; i < hi; i++ {
-		p := out[i]
+		p := &out[i]
 		if p.T < c.From || p.T >= c.To {
 			continue
 		}
@@ -85,11 +94,20 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 				continue
 			}
 		}
+		if c.Keep != nil && !c.Keep(p.T, p.Lat, p.Lon) {
+			continue
+		}
 		if c.Inside != nil && !c.Inside(p.Lat, p.Lon) {
 			continue
 		}
-		out[k] = p
+		out[k] = Ping{T: p.T, Lat: p.Lat, Lon: p.Lon, Line: int64(i)}
 		k++
+	}
+	if k == 0 {
+		return dst[:base], nil
+	}
+	if err := bl.decodeKept(out[:k], hi, hi == n); err != nil {
+		return dst[:base], err
 	}
 	return dst[:base+k], nil
 }

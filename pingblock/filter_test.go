@@ -23,6 +23,9 @@ func naive(ps []Ping, c Clip) []Ping {
 		if c.Inside != nil && !c.Inside(p.Lat, p.Lon) {
 			continue
 		}
+		if c.Keep != nil && !c.Keep(p.T, p.Lat, p.Lon) {
+			continue
+		}
 		out = append(out, p)
 	}
 	return out
@@ -52,6 +55,9 @@ func TestFilter(t *testing.T) {
 		}
 		if iter%4 == 0 {
 			c.Inside = func(lat, lon float64) bool { return math.Mod(lat*1e4, 2) < 1 }
+		}
+		if iter%3 == 1 { // a near test: some of the block's pings, by time and place
+			c.Keep = func(tm int64, lat, lon float64) bool { return (tm/1000+int64(lon*1e5))%3 != 0 }
 		}
 		got, err := Filter(b, c)
 		if err != nil {

@@ -292,11 +292,25 @@ func (r *reader) varint() (int64, error) {
 	return v, nil
 }
 
-// block is a parsed header plus its column slices.
+// block is a parsed header plus its column slices. Header.Devices is not
+// filled in: the dictionary is dict, made into strings as pings need them.
 type block struct {
 	Header
-	unit int64
-	cols [nCols][]byte
+	unit  int64
+	cols  [nCols][]byte
+	dict  [][]byte
+	names []string // dict[i] as a string, once made; "" until then
+}
+
+// name is device i of the dictionary as a string, made once per block.
+func (bl *block) name(i uint64) string {
+	if bl.names == nil {
+		bl.names = make([]string, len(bl.dict))
+	}
+	if bl.names[i] == "" {
+		bl.names[i] = string(bl.dict[i])
+	}
+	return bl.names[i]
 }
 
 // MaxT bounds |Ping.T| (about 142,000 years either side of 1970); Encode
@@ -350,8 +364,11 @@ func parse(b []byte) (*block, error) {
 	if nd > n || (n > 0 && nd == 0) {
 		return nil, corrupt("%d devices for %d pings", nd, n)
 	}
-	bl.Devices = make([]string, nd)
-	for i := range bl.Devices {
+	// The names stay bytes of b until a decoded ping needs one (name):
+	// a read near a track keeps one ping in four, and most devices of a
+	// block never come up.
+	bl.dict = make([][]byte, nd)
+	for i := range bl.dict {
 		l, err := r.uvarint()
 		if err != nil {
 			return nil, err
@@ -359,7 +376,7 @@ func parse(b []byte) (*block, error) {
 		if l > uint64(len(b)-r.off) {
 			return nil, corrupt("device name overruns block")
 		}
-		bl.Devices[i] = string(b[r.off : r.off+int(l)])
+		bl.dict[i] = b[r.off : r.off+int(l) : r.off+int(l)]
 		r.off += int(l)
 	}
 	var lens [nCols]uint64
@@ -475,7 +492,12 @@ func ReadHeader(b []byte) (Header, error) {
 	if err != nil {
 		return Header{}, err
 	}
-	return bl.Header, nil
+	h := bl.Header
+	h.Devices = make([]string, len(bl.dict))
+	for i := range bl.dict {
+		h.Devices[i] = bl.name(uint64(i))
+	}
+	return h, nil
 }
 
 // Decode unpacks a block. It returns an error wrapping ErrCorrupt, never
@@ -587,9 +609,9 @@ func (bl *block) decodeRest(out []Ping, upto int) error {
 	if full && r.off != len(r.b) {
 		return corrupt("trailing bytes in accuracy column")
 	}
-	if len(bl.Devices) == 1 {
+	if len(bl.dict) == 1 {
 		for i := range n {
-			out[i].Device = bl.Devices[0]
+			out[i].Device = bl.name(0)
 		}
 	} else if n > 0 {
 		r = &reader{b: bl.cols[colDev]}
@@ -598,10 +620,10 @@ func (bl *block) decodeRest(out []Ping, upto int) error {
 			if err != nil {
 				return err
 			}
-			if u >= uint64(len(bl.Devices)) {
+			if u >= uint64(len(bl.dict)) {
 				return corrupt("device index out of range")
 			}
-			out[i].Device = bl.Devices[u]
+			out[i].Device = bl.name(u)
 		}
 		if full && r.off != len(r.b) {
 			return corrupt("trailing bytes in device column")
@@ -624,6 +646,81 @@ func (bl *block) decodeRest(out []Ping, upto int) error {
 			l += unzig(u) + 1 // wraps on garbage, never panics
 		}
 		out[i].Line = l
+	}
+	if full && r.off != len(r.b) {
+		return corrupt("trailing bytes in line column")
+	}
+	return nil
+}
+
+// decodeKept fills accuracy, device and line for kept, the pings of
+// out[:upto] a filter kept, in order, each with its index in the block in
+// Line. It walks the columns over the first upto pings, checking them as
+// decodeRest does, and sets only the kept pings' fields.
+func (bl *block) decodeKept(kept []Ping, upto int, full bool) error {
+	r := &reader{b: bl.cols[colAcc]}
+	k := 0
+	for i := range upto {
+		u, err := r.uvarint()
+		if err != nil {
+			return err
+		}
+		if u > 1e9 {
+			return corrupt("accuracy out of range")
+		}
+		if k < len(kept) && kept[k].Line == int64(i) {
+			kept[k].AccuracyM = float64(u)
+			k++
+		}
+	}
+	if full && r.off != len(r.b) {
+		return corrupt("trailing bytes in accuracy column")
+	}
+	if len(bl.dict) == 1 {
+		for k := range kept {
+			kept[k].Device = bl.name(0)
+		}
+	} else if upto > 0 {
+		r = &reader{b: bl.cols[colDev]}
+		k = 0
+		for i := range upto {
+			u, err := r.uvarint()
+			if err != nil {
+				return err
+			}
+			if u >= uint64(len(bl.dict)) {
+				return corrupt("device index out of range")
+			}
+			if k < len(kept) && kept[k].Line == int64(i) {
+				kept[k].Device = bl.name(u)
+				k++
+			}
+		}
+		if full && r.off != len(r.b) {
+			return corrupt("trailing bytes in device column")
+		}
+	}
+	r = &reader{b: bl.cols[colLine]}
+	var l int64
+	k = 0
+	for i := range upto {
+		if i == 0 {
+			v, err := r.varint()
+			if err != nil {
+				return err
+			}
+			l = v
+		} else {
+			u, err := r.uvarint()
+			if err != nil {
+				return err
+			}
+			l += unzig(u) + 1 // wraps on garbage, never panics
+		}
+		if k < len(kept) && kept[k].Line == int64(i) {
+			kept[k].Line = l
+			k++
+		}
 	}
 	if full && r.off != len(r.b) {
 		return corrupt("trailing bytes in line column")

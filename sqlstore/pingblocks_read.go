@@ -266,6 +266,9 @@ type pingRead struct {
 	scratch      []pingblock.Ping
 	// overlaps, if set, skips whole blocks first (pingblock.Clip.Overlaps).
 	overlaps func(minT, maxT int64, b pingblock.Box) bool
+	// keep, if set, drops pings on their time and position as they are
+	// decoded (pingblock.Clip.Keep), from blocks that hold them exactly.
+	keep func(t int64, lat, lon float64) bool
 	// the batch info looked up last
 	last      *pingBatchInfo
 	lastBatch int64
@@ -350,6 +353,7 @@ func (r *pingRead) clip() pingblock.Clip {
 	}
 	c.From, c.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
 	c.Overlaps = r.overlaps
+	c.Keep = r.keep
 	return c
 }
 
@@ -458,6 +462,7 @@ func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit)
 	// candidates (with a margin of the rounding); ping_rows has the exact
 	// values the clip is decided on.
 	clip.From, clip.To = floorDiv(r.fromUs, 1000), floorDiv(r.toUs-1, 1000)+1
+	clip.Keep = nil // the blocks' values are rounded; the exact ones are tested
 	if clip.Box != nil {
 		const margin = 1e-6
 		b := *clip.Box

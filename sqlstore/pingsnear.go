@@ -55,8 +55,15 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 	overlaps := func(minT, maxT int64, b pingblock.Box) bool {
 		return m.Overlaps(minT, maxT, b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
 	}
+	// Near on time and place as the pings are decoded; Match then
+	// decides on the device and accuracy of those kept, as it must for
+	// the pings of own batches, whose blocks hold rounded values.
+	keep := func(t int64, lat, lon float64) bool {
+		_, ok := m.Near(lat, lon, t*1000)
+		return ok
+	}
 	reader := func() emitFunc {
-		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, overlaps: overlaps})
+		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, overlaps: overlaps, keep: keep})
 	}
 	var err error
 	if len(values) > 0 {
@@ -263,7 +270,13 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 		return err
 	}
 	defer tx.Rollback()
-	stmt, err := db.pings.stmt(db, `SELECT hour, cell, batch, part, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE `+cond)
+	// A block is fetched by its key; in SQLite by its rowid, which the
+	// index holds too, and which spares a descent of the key's index.
+	key, width := "hour, cell, batch, part", 4
+	if db.dialect.Name == "sqlite" {
+		key, width = "rowid, 0, 0, 0", 1
+	}
+	stmt, err := db.pings.stmt(db, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE `+cond)
 	if err != nil {
 		return err
 	}
@@ -271,12 +284,11 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 	if err != nil {
 		return err
 	}
-	var keys []any // hour, cell, batch, part of each block to fetch
+	var keys []any // the key of each block to fetch, width values each
 	for rows.Next() {
-		var hour, cell, batch int64
-		var part int
+		var k [4]int64
 		var t0, t1, lat0, lat1, lon0, lon1 sql.NullInt64
-		if err := rows.Scan(&hour, &cell, &batch, &part, &t0, &t1, &lat0, &lat1, &lon0, &lon1); err != nil {
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &t0, &t1, &lat0, &lat1, &lon0, &lon1); err != nil {
 			rows.Close()
 			return err
 		}
@@ -284,26 +296,32 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 			!m.Overlaps(t0.Int64, t1.Int64, float64(lat0.Int64)/1e6, float64(lon0.Int64)/1e6, float64(lat1.Int64)/1e6, float64(lon1.Int64)/1e6) {
 			continue
 		}
-		keys = append(keys, hour, cell, batch, part)
+		for _, v := range k[:width] {
+			keys = append(keys, v)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	for len(keys) > 0 {
-		n := min(len(keys)/4, nearFetch)
+		n := min(len(keys)/width, nearFetch)
 		// Statements of a power of two keys, the last key repeated to fill
 		// one: a few texts for the statement cache, not one per count.
 		size := 1
 		for size < n {
 			size *= 2
 		}
-		args := keys[:4*n]
-		for len(args) < 4*size {
-			args = append(args[:len(args):len(args)], keys[4*n-4:4*n]...)
+		args := keys[:width*n]
+		for len(args) < width*size {
+			args = append(args[:len(args):len(args)], keys[width*(n-1):width*n]...)
 		}
-		stmt, err := db.pings.stmt(db, `SELECT batch, part, block FROM ping_cell_blocks WHERE (hour, cell, batch, part) IN (VALUES `+
-			`(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))`+strings.Repeat(", (?, ?, ?, ?)", size-1)+`)`)
+		q := `SELECT batch, part, block FROM ping_cell_blocks WHERE rowid IN (?` + strings.Repeat(", ?", size-1) + `)`
+		if width == 4 {
+			q = `SELECT batch, part, block FROM ping_cell_blocks WHERE (hour, cell, batch, part) IN (VALUES ` +
+				`(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))` + strings.Repeat(", (?, ?, ?, ?)", size-1) + `)`
+		}
+		stmt, err := db.pings.stmt(db, q)
 		if err != nil {
 			return err
 		}
@@ -315,7 +333,7 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 		if err != nil {
 			return err
 		}
-		keys = keys[4*n:]
+		keys = keys[width*n:]
 		if _, err := emit(refs, math.MaxInt64); err != nil {
 			return err
 		}
