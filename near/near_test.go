@@ -103,6 +103,21 @@ func TestMatch(t *testing.T) {
 				t.Fatalf("track %d: a near point lies in no piece", n)
 			}
 		}
+		// Points at the edges of the time bins, where Near's bin (found
+		// through a reciprocal) must be exact.
+		for k := range m.bins {
+			for _, off := range []int64{-1, 0, 1} {
+				us := m.t0 + int64(k)*m.bw + off
+				p := q.Probes[rng.IntN(len(q.Probes))]
+				wi, wok := brute(q, order, "d2", p.Lat, p.Lon, 0, us)
+				if gi, gok := m.Near(p.Lat, p.Lon, us); gok != wok || gi != wi {
+					t.Fatalf("track %d: Near(%v, %v, bin %d edge %+d) = %d, %v; want %d, %v", n, p.Lat, p.Lon, k, off, gi, gok, wi, wok)
+				}
+			}
+			if k > 50 {
+				break
+			}
+		}
 		// A block far in time or space is skipped.
 		lo, hi := m.Span()
 		if m.Overlaps(hi/1000+2, hi/1000+10, 0, 0, 1, 1) || m.Overlaps(lo/1000-10, lo/1000-2, 50, 4, 51, 5) {
