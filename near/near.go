@@ -41,6 +41,7 @@ type Matcher struct {
 	bins    [][2]int32
 	boxes   []box // per bin; minLat > maxLat: empty
 	wide    []box // per bin, the union of its box and its neighbours'
+	discs   []disc
 	r2      float64
 	radius  float64
 	exclude string
@@ -49,6 +50,19 @@ type Matcher struct {
 }
 
 type box struct{ minLat, minLon, maxLat, maxLon float64 }
+
+// disc is a bin's probes seen from the centre of their box: a point whose
+// distance from the centre (at the centre's latitude) exceeds reach is
+// farther than the radius from every probe of the bin. reach = the
+// farthest probe from the centre + radius/k, where k, the least ratio of a
+// probe's cosine to the centre's (at most 1), bounds how much shorter a
+// probe's own metric makes a distance. A point in a bin's box but out of
+// its disc (a neighbour's house, beside a stationary target) costs one
+// distance, not one per probe of the bin.
+type disc struct {
+	lat, lon, cos float64
+	reach2        float64 // m²; +Inf: no disc (near the antimeridian)
+}
 
 // maxBins bounds the time bins: a year of probes a second apart would
 // otherwise take 31M.
@@ -97,6 +111,32 @@ func New(q writ.NearQuery) *Matcher {
 			bx.minLat, bx.maxLat = min(bx.minLat, p.lat-dlat), max(bx.maxLat, p.lat+dlat)
 			bx.minLon, bx.maxLon = min(bx.minLon, p.lon-dlon), max(bx.maxLon, p.lon+dlon)
 		}
+	}
+	m.discs = make([]disc, nb)
+	for b, r := range m.bins {
+		if r[0] < 0 {
+			continue
+		}
+		ps, bx := m.probes[r[0]:r[1]], &m.boxes[b]
+		lat0, lat1, lon0, lon1 := ps[0].lat, ps[0].lat, ps[0].lon, ps[0].lon
+		for _, p := range ps {
+			lat0, lat1, lon0, lon1 = min(lat0, p.lat), max(lat1, p.lat), min(lon0, p.lon), max(lon1, p.lon)
+		}
+		d := disc{lat: (lat0 + lat1) / 2, lon: (lon0 + lon1) / 2, reach2: math.Inf(1)}
+		d.cos = math.Cos(d.lat * math.Pi / 180)
+		if bx.minLon > -180 && bx.maxLon < 180 && d.cos > 0.01 {
+			var far2 float64
+			k := 1.0
+			for _, p := range ps {
+				dy, dx := p.lat-d.lat, (p.lon-d.lon)*d.cos
+				far2 = max(far2, dy*dy+dx*dx)
+				k = min(k, p.cos/d.cos)
+			}
+			// A centimetre more, for rounding.
+			reach := math.Sqrt(far2)*MetresPerDeg + q.RadiusM/k + 0.01
+			d.reach2 = reach * reach
+		}
+		m.discs[b] = d
 	}
 	m.wide = make([]box, nb)
 	for b := range m.wide {
@@ -154,6 +194,12 @@ func (m *Matcher) Near(lat, lon float64, us int64) (int, bool) {
 		bx := &m.boxes[bb]
 		if lat < bx.minLat || lat > bx.maxLat || !lonIn(lon, bx.minLon, bx.maxLon) {
 			continue
+		}
+		if dc := &m.discs[bb]; dc.reach2 < math.MaxFloat64 {
+			dy, dx := (lat-dc.lat)*MetresPerDeg, (lon-dc.lon)*dc.cos*MetresPerDeg
+			if dy*dy+dx*dx > dc.reach2 {
+				continue
+			}
 		}
 		// The bin's first probe at or after from, by bisection: a bin of
 		// a busy track holds a probe a minute.
