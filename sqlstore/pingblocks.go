@@ -360,8 +360,8 @@ type blockRow struct {
 // multi-row INSERTs.
 func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table string, keys []string, batch int64,
 	rows []blockRow, enc []byte, textKey bool) error {
-	// Cell blocks also keep their extent in columns, for PingsNear to
-	// choose blocks by (pingsnear.go); NULL if the header will not say.
+	// Merged cell blocks also keep their extent in columns, for PingsNear
+	// to choose blocks by (pingsnear.go); a batch's own blocks do not.
 	spans := table == "ping_cell_blocks"
 	vals := func(dst []any, i int) []any {
 		r := &rows[i]
@@ -376,7 +376,7 @@ func (db *DB) insertBlocks(ctx context.Context, conn *sql.Conn, tx *sql.Tx, tabl
 			dst = append(dst, k1, r.k2, batch, r.part, batch, r.n, b)
 		}
 		if spans {
-			dst = appendExtent(dst, b)
+			dst = appendExtent(dst, r.part, b)
 		}
 		return dst
 	}

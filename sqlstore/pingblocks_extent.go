@@ -7,17 +7,18 @@ import (
 	"github.com/writhq/writ/pingblock"
 )
 
-// extentCols are ping_cell_blocks' columns for a block's extent (schema
-// v11): its header's span and box, kept beside the block so PingsNear can
-// choose blocks from the index alone (nearBlocks).
+// extentCols are ping_cell_blocks' columns for a merged block's extent
+// (schema v11): its header's span and box, kept beside the block so
+// PingsNear can choose blocks from the index alone (nearBlocks).
 var extentCols = []string{"t0", "t1", "lat0", "lat1", "lon0", "lon1"}
 
-// appendExtent appends the values of extentCols for block b, or NULLs if
-// its header will not say (an empty or malformed block, which reads then
+// appendExtent appends the values of extentCols for block b of part part:
+// NULLs for a batch's own block (part >= 0, not in the index) or if the
+// header will not say (an empty or malformed block, which reads then
 // always fetch).
-func appendExtent(dst []any, b []byte) []any {
+func appendExtent(dst []any, part int, b []byte) []any {
 	e, ok := pingblock.ReadExtent(b)
-	if !ok {
+	if part >= 0 || !ok {
 		return append(dst, nil, nil, nil, nil, nil, nil)
 	}
 	return append(dst, e.MinT, e.MaxT, e.MinLat, e.MaxLat, e.MinLon, e.MaxLon)
@@ -26,9 +27,9 @@ func appendExtent(dst []any, b []byte) []any {
 // fillChunk is the blocks FillExtents reads and updates per transaction.
 const fillChunk = 2000
 
-// FillExtents fills the extent columns of the cell blocks that lack them:
-// those a store upgraded from schema v10 had (blocks written since fill
-// their own). Reads are correct without them, only slower near a track.
+// FillExtents fills the extent columns of the merged cell blocks that lack
+// them: those a store upgraded from schema v10 had (blocks merged since
+// fill their own). Reads are correct without them, only slower near a track.
 // It goes through the blocks in key order, a chunk per transaction, so it
 // may be stopped and run again; it returns how many it filled.
 func (db *DB) FillExtents(ctx context.Context) (int, error) {
@@ -45,7 +46,7 @@ func (db *DB) FillExtents(ctx context.Context) (int, error) {
 		var todo []row
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			todo = todo[:0]
-			q := `SELECT hour, cell, batch, part, block FROM ping_cell_blocks WHERE t0 IS NULL`
+			q := `SELECT hour, cell, batch, part, block FROM ping_cell_blocks WHERE part < 0 AND t0 IS NULL`
 			args := []any{}
 			if !first {
 				q += ` AND (hour, cell, batch, part) > (?, ?, ?, ?)`

@@ -254,12 +254,13 @@ func mergeRanges(rs [][2]int64) [][2]int64 {
 const nearFetch = 256
 
 // nearBlocks reads the (hour, cell) blocks of cond that m's probes come
-// near. It asks the index first: ping_cell_blocks_span holds each block's
-// span and box (schema v11), so the blocks m.Overlaps turns away, two in
-// three around a busy track, are never fetched. A block whose extent is
-// not filled in (a store upgraded from v10) is fetched, and its header
-// decides. Both steps run in one snapshot, as settling may merge blocks
-// meanwhile.
+// near. It asks the indexes first: ping_cell_blocks_span holds each merged
+// block's span and box (schema v11), so the merged blocks m.Overlaps turns
+// away, two in three around a busy track, are never fetched. A batch's own
+// blocks (part >= 0: not settled yet, or alone in their key) and merged
+// blocks whose extent is not filled in (a store upgraded from v10) are
+// fetched, and their header decides. Both steps run in one snapshot, as
+// settling may merge blocks meanwhile.
 func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args []any, emit emitFunc) error {
 	var opts *sql.TxOptions
 	if db.dialect.Name == "postgres" {
@@ -276,7 +277,9 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 	if db.dialect.Name == "sqlite" {
 		key, width = "rowid, 0, 0, 0", 1
 	}
-	stmt, err := db.pings.stmt(db, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE `+cond)
+	var keys []any // the key of each block to fetch, width values each
+	// A batch's own blocks, from the key's index alone.
+	stmt, err := db.pings.stmt(db, `SELECT `+key+` FROM ping_cell_blocks WHERE (`+cond+`) AND part >= 0`)
 	if err != nil {
 		return err
 	}
@@ -284,7 +287,29 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 	if err != nil {
 		return err
 	}
-	var keys []any // the key of each block to fetch, width values each
+	for rows.Next() {
+		var k [4]int64
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3]); err != nil {
+			rows.Close()
+			return err
+		}
+		for _, v := range k[:width] {
+			keys = append(keys, v)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// Merged blocks, from the extent index (part < 0 is its condition).
+	stmt, err = db.pings.stmt(db, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE (`+cond+`) AND part < 0`)
+	if err != nil {
+		return err
+	}
+	rows, err = tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
 	for rows.Next() {
 		var k [4]int64
 		var t0, t1, lat0, lat1, lon0, lon1 sql.NullInt64
