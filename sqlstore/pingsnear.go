@@ -277,56 +277,15 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 	if db.dialect.Name == "sqlite" {
 		key, width = "rowid, 0, 0, 0", 1
 	}
-	var keys []any // the key of each block to fetch, width values each
-	// A batch's own blocks, from the key's index alone.
-	stmt, err := db.pings.stmt(db, `SELECT `+key+` FROM ping_cell_blocks WHERE (`+cond+`) AND part >= 0`)
+	// A batch's own blocks, from the key's index alone; merged blocks from
+	// the extent index (part < 0 is its condition), if a probe comes near.
+	keys, err := db.nearKeys(ctx, tx, `SELECT `+key+` FROM ping_cell_blocks WHERE (`+cond+`) AND part >= 0`, args, width, nil, nil)
 	if err != nil {
 		return err
 	}
-	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	keys, err = db.nearKeys(ctx, tx, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE (`+cond+`) AND part < 0`,
+		args, width, m, keys)
 	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var k [4]int64
-		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3]); err != nil {
-			rows.Close()
-			return err
-		}
-		for _, v := range k[:width] {
-			keys = append(keys, v)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	// Merged blocks, from the extent index (part < 0 is its condition).
-	stmt, err = db.pings.stmt(db, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE (`+cond+`) AND part < 0`)
-	if err != nil {
-		return err
-	}
-	rows, err = tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var k [4]int64
-		var t0, t1, lat0, lat1, lon0, lon1 sql.NullInt64
-		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &t0, &t1, &lat0, &lat1, &lon0, &lon1); err != nil {
-			rows.Close()
-			return err
-		}
-		if t0.Valid && t1.Valid && lat0.Valid && lat1.Valid && lon0.Valid && lon1.Valid &&
-			!m.Overlaps(t0.Int64, t1.Int64, float64(lat0.Int64)/1e6, float64(lon0.Int64)/1e6, float64(lat1.Int64)/1e6, float64(lon1.Int64)/1e6) {
-			continue
-		}
-		for _, v := range k[:width] {
-			keys = append(keys, v)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for len(keys) > 0 {
@@ -364,4 +323,39 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 		}
 	}
 	return nil
+}
+
+// nearKeys appends to keys the key (width values) of each block query
+// returns. With m, query also returns the block's extent columns after its
+// key, and a block whose extent no probe of m comes near is left out (one
+// whose extent is NULL is kept).
+func (db *DB) nearKeys(ctx context.Context, tx *sql.Tx, query string, args []any, width int, m *near.Matcher, keys []any) ([]any, error) {
+	stmt, err := db.pings.stmt(db, query)
+	if err != nil {
+		return keys, err
+	}
+	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	if err != nil {
+		return keys, err
+	}
+	defer rows.Close()
+	var k [4]int64
+	var e [6]sql.NullInt64 // t0, t1, lat0, lat1, lon0, lon1
+	dest := []any{&k[0], &k[1], &k[2], &k[3]}
+	if m != nil {
+		dest = append(dest, &e[0], &e[1], &e[2], &e[3], &e[4], &e[5])
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return keys, err
+		}
+		if m != nil && e[0].Valid && e[1].Valid && e[2].Valid && e[3].Valid && e[4].Valid && e[5].Valid &&
+			!m.Overlaps(e[0].Int64, e[1].Int64, float64(e[2].Int64)/1e6, float64(e[4].Int64)/1e6, float64(e[3].Int64)/1e6, float64(e[5].Int64)/1e6) {
+			continue
+		}
+		for _, v := range k[:width] {
+			keys = append(keys, v)
+		}
+	}
+	return keys, rows.Err()
 }
