@@ -529,7 +529,10 @@ func Decode(b []byte) ([]Ping, error) {
 	if err := bl.decodeCoords(out, len(out)); err != nil {
 		return nil, err
 	}
-	if err := bl.decodeRest(out, len(out)); err != nil {
+	for i := range out {
+		out[i].Line = int64(i) // every ping kept
+	}
+	if err := bl.decodeKept(out, len(out), true); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -619,72 +622,11 @@ func decodeCol(col []byte, out []Ping, total int, lo, hi int64, lon bool) error 
 	return nil
 }
 
-// decodeRest fills accuracy, device and line for out[:upto]; the columns are
-// checked for trailing bytes only when upto == len(out).
-func (bl *block) decodeRest(out []Ping, upto int) error {
-	n, full := upto, upto == len(out)
-	r := &reader{b: bl.cols[colAcc]}
-	for i := range n {
-		u, err := r.uvarint()
-		if err != nil {
-			return err
-		}
-		if u > 1e9 {
-			return corrupt("accuracy out of range")
-		}
-		out[i].AccuracyM = float64(u)
-	}
-	if full && r.off != len(r.b) {
-		return corrupt("trailing bytes in accuracy column")
-	}
-	if len(bl.dict) == 1 {
-		for i := range n {
-			out[i].Device = bl.name(0)
-		}
-	} else if n > 0 {
-		r = &reader{b: bl.cols[colDev]}
-		for i := range n {
-			u, err := r.uvarint()
-			if err != nil {
-				return err
-			}
-			if u >= uint64(len(bl.dict)) {
-				return corrupt("device index out of range")
-			}
-			out[i].Device = bl.name(u)
-		}
-		if full && r.off != len(r.b) {
-			return corrupt("trailing bytes in device column")
-		}
-	}
-	r = &reader{b: bl.cols[colLine]}
-	var l int64
-	for i := range n {
-		if i == 0 {
-			v, err := r.varint()
-			if err != nil {
-				return err
-			}
-			l = v
-		} else {
-			u, err := r.uvarint()
-			if err != nil {
-				return err
-			}
-			l += unzig(u) + 1 // wraps on garbage, never panics
-		}
-		out[i].Line = l
-	}
-	if full && r.off != len(r.b) {
-		return corrupt("trailing bytes in line column")
-	}
-	return nil
-}
-
 // decodeKept fills accuracy, device and line for kept, the pings of
 // out[:upto] a filter kept, in order, each with its index in the block in
-// Line. It walks the columns over the first upto pings, checking them as
-// decodeRest does, and sets only the kept pings' fields.
+// Line. It walks the columns over the first upto pings, checking each
+// value (and, if full, that nothing trails them), and sets only the kept
+// pings' fields.
 func (bl *block) decodeKept(kept []Ping, upto int, full bool) error {
 	r := &reader{b: bl.cols[colAcc]}
 	k := 0

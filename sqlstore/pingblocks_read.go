@@ -81,6 +81,17 @@ func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, 
 		`?) AND day >= ? AND day <= ?`, args, minBatch, emit)
 }
 
+// snapshot begins a read transaction that sees one state of the store
+// throughout (SQLite's read transactions do; PostgreSQL's need repeatable
+// read).
+func (db *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
+	var opts *sql.TxOptions
+	if db.dialect.Name == "postgres" {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return db.r.BeginTx(ctx, opts)
+}
+
 // firstRound is the batches a scan's first round reads; each round reads
 // twice as many as the one before. (Variables for the tests.)
 var firstRound = 16
@@ -123,11 +134,7 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 	// The rounds run in one snapshot: CompactPings moves pings between
 	// blocks, and a read must see them before or after, not both or
 	// neither. (One statement is a snapshot by itself.)
-	var opts *sql.TxOptions
-	if db.dialect.Name == "postgres" {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	tx, err := db.r.BeginTx(ctx, opts)
+	tx, err := db.snapshot(ctx)
 	if err != nil {
 		return err
 	}

@@ -262,11 +262,7 @@ const nearFetch = 256
 // fetched, and their header decides. Both steps run in one snapshot, as
 // settling may merge blocks meanwhile.
 func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args []any, emit emitFunc) error {
-	var opts *sql.TxOptions
-	if db.dialect.Name == "postgres" {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	tx, err := db.r.BeginTx(ctx, opts)
+	tx, err := db.snapshot(ctx)
 	if err != nil {
 		return err
 	}
