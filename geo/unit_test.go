@@ -3,6 +3,7 @@ package geo
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -198,17 +199,31 @@ func TestCoLocatorAdd(t *testing.T) {
 	// the first probe it is near, plus pings Add must ignore.
 	c := NewCoLocator(target, "T", o)
 	q := c.Query()
+	var near []writ.NearPing
 	for i := len(tracks) - 1; i >= 0; i-- {
 		tr := tracks[i]
 		for j := len(tr.Fixes) - 1; j >= 0; j-- {
 			f := tr.Fixes[j]
 			for pi, p := range q.Probes {
 				if d := f.T - p.At.Unix(); d >= -600 && d <= 600 && distM(f.Lat, f.Lon, p.Lat, p.Lon) <= 100 {
-					c.Add(&writ.NearPing{Device: tr.Device, At: time.Unix(f.T, 0), Lat: f.Lat, Lon: f.Lon, Probe: pi})
+					near = append(near, writ.NearPing{Device: tr.Device, At: time.Unix(f.T, 0), Lat: f.Lat, Lon: f.Lon, Probe: pi})
 					break
 				}
 			}
 		}
+	}
+	for i := range near {
+		c.Add(&near[i])
+	}
+	// And shuffled, the devices' pings interleaved: Add keeps a run per
+	// device, which another device's pings must not break or mix.
+	shuffled := NewCoLocator(target, "T", o)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(near), func(i, j int) { near[i], near[j] = near[j], near[i] })
+	for i := range near {
+		shuffled.Add(&near[i])
+	}
+	if got := shuffled.Result(); !reflect.DeepEqual(got, want) {
+		t.Errorf("CoLocator shuffled = %+v\nwant %+v", got, want)
 	}
 	c.Add(&writ.NearPing{Device: "X", At: time.Unix(36000, 0), Probe: len(q.Probes)})
 	c.Add(&writ.NearPing{Device: "X", At: time.Unix(36000, 0), Probe: -1})
