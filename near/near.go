@@ -117,12 +117,9 @@ func New(q writ.NearQuery) *Matcher {
 		if r[0] < 0 {
 			continue
 		}
+		// Any centre will do (reach is measured from it): the bin box's.
 		ps, bx := m.probes[r[0]:r[1]], &m.boxes[b]
-		lat0, lat1, lon0, lon1 := ps[0].lat, ps[0].lat, ps[0].lon, ps[0].lon
-		for _, p := range ps {
-			lat0, lat1, lon0, lon1 = min(lat0, p.lat), max(lat1, p.lat), min(lon0, p.lon), max(lon1, p.lon)
-		}
-		d := disc{lat: (lat0 + lat1) / 2, lon: (lon0 + lon1) / 2, reach2: math.Inf(1)}
+		d := disc{lat: (bx.minLat + bx.maxLat) / 2, lon: (bx.minLon + bx.maxLon) / 2, reach2: math.Inf(1)}
 		d.cos = math.Cos(d.lat * math.Pi / 180)
 		if bx.minLon > -180 && bx.maxLon < 180 && d.cos > 0.01 {
 			var far2 float64

@@ -76,14 +76,12 @@ func Quantize(p Ping) Ping {
 
 // Header is what a block says about itself before its columns.
 type Header struct {
-	Version        int
-	Count          int
-	Seconds        bool  // times are stored in whole seconds
-	Sorted         bool  // times are non-decreasing
-	MinT, MaxT     int64 // unix milliseconds, inclusive
-	MinLat, MaxLat int64 // 1e-6°, inclusive
-	MinLon, MaxLon int64 // 1e-6°, inclusive
-	Devices        []string
+	Version int
+	Count   int
+	Seconds bool // times are stored in whole seconds
+	Sorted  bool // times are non-decreasing
+	Extent       // the span and box: MinT, MaxT, MinLat, MaxLat, MinLon, MaxLon
+	Devices []string
 }
 
 const (
@@ -366,11 +364,9 @@ func parse(b []byte) (*block, error) {
 	}
 	bl.Count = int(n)
 	if n > 0 {
-		e, err := r.extent(bl.unit)
-		if err != nil {
+		if bl.Extent, err = r.extent(bl.unit); err != nil {
 			return nil, err
 		}
-		bl.MinT, bl.MaxT, bl.MinLat, bl.MaxLat, bl.MinLon, bl.MaxLon = e.MinT, e.MaxT, e.MinLat, e.MaxLat, e.MinLon, e.MaxLon
 	}
 	nd, err := r.uvarint()
 	if err != nil {

@@ -203,7 +203,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("ReadHeader of a block that decodes: %v", err)
 		}
 		e, ok := ReadExtent(b)
-		if want := (Extent{h.MinT, h.MaxT, h.MinLat, h.MaxLat, h.MinLon, h.MaxLon}); ok != (h.Count > 0) || (ok && e != want) {
+		if want := h.Extent; ok != (h.Count > 0) || (ok && e != want) {
 			t.Fatalf("ReadExtent = %+v, %v; header %+v", e, ok, h)
 		}
 		// A block that decodes re-encodes to pings that decode the same.

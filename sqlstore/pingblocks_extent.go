@@ -17,11 +17,12 @@ var extentCols = []string{"t0", "t1", "lat0", "lat1", "lon0", "lon1"}
 // header will not say (an empty or malformed block, which reads then
 // always fetch).
 func appendExtent(dst []any, part int, b []byte) []any {
-	e, ok := pingblock.ReadExtent(b)
-	if part >= 0 || !ok {
-		return append(dst, nil, nil, nil, nil, nil, nil)
+	if part < 0 {
+		if e, ok := pingblock.ReadExtent(b); ok {
+			return append(dst, e.MinT, e.MaxT, e.MinLat, e.MaxLat, e.MinLon, e.MaxLon)
+		}
 	}
-	return append(dst, e.MinT, e.MaxT, e.MinLat, e.MaxLat, e.MinLon, e.MaxLon)
+	return append(dst, nil, nil, nil, nil, nil, nil)
 }
 
 // fillChunk is the blocks FillExtents reads and updates per transaction.
@@ -44,8 +45,9 @@ func (db *DB) FillExtents(ctx context.Context) (int, error) {
 			block             []byte
 		}
 		var todo []row
+		var n int // filled by this chunk
 		err := db.tx(ctx, func(tx *sql.Tx) error {
-			todo = todo[:0]
+			todo, n = todo[:0], 0
 			q := `SELECT hour, cell, batch, part, block FROM ping_cell_blocks WHERE part < 0 AND t0 IS NULL`
 			args := []any{}
 			if !first {
@@ -69,28 +71,25 @@ func (db *DB) FillExtents(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, r := range todo {
-				e, ok := pingblock.ReadExtent(r.block)
-				if !ok {
+				args := appendExtent(nil, r.part, r.block)
+				if args[0] == nil {
 					continue // stays NULL: always fetched, the header decides
 				}
 				if _, err := tx.ExecContext(ctx, db.q(`UPDATE ping_cell_blocks SET t0 = ?, t1 = ?, lat0 = ?, lat1 = ?, lon0 = ?, lon1 = ?
 					WHERE hour = ? AND cell = ? AND batch = ? AND part = ?`),
-					e.MinT, e.MaxT, e.MinLat, e.MaxLat, e.MinLon, e.MaxLon, r.hour, r.cell, r.batch, r.part); err != nil {
+					append(args, r.hour, r.cell, r.batch, r.part)...); err != nil {
 					return err
 				}
+				n++
 			}
 			return nil
 		})
 		if err != nil {
 			return filled, db.wrap(err)
 		}
+		filled += n
 		if len(todo) == 0 {
 			return filled, nil
-		}
-		for _, r := range todo {
-			if _, ok := pingblock.ReadExtent(r.block); ok {
-				filled++
-			}
 		}
 		last := todo[len(todo)-1]
 		hour, cell, batch, part, first = last.hour, last.cell, last.batch, last.part, false

@@ -271,7 +271,7 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, cond string, args
 	// index holds too, and which spares a descent of the key's index.
 	key, width := "hour, cell, batch, part", 4
 	if db.dialect.Name == "sqlite" {
-		key, width = "rowid, 0, 0, 0", 1
+		key, width = "rowid", 1
 	}
 	// A batch's own blocks, from the key's index alone; merged blocks from
 	// the extent index (part < 0 is its condition), if a probe comes near.
@@ -337,7 +337,10 @@ func (db *DB) nearKeys(ctx context.Context, tx *sql.Tx, query string, args []any
 	defer rows.Close()
 	var k [4]int64
 	var e [6]sql.NullInt64 // t0, t1, lat0, lat1, lon0, lon1
-	dest := []any{&k[0], &k[1], &k[2], &k[3]}
+	var dest []any
+	for i := range width {
+		dest = append(dest, &k[i])
+	}
 	if m != nil {
 		dest = append(dest, &e[0], &e[1], &e[2], &e[3], &e[4], &e[5])
 	}
