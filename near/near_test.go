@@ -134,3 +134,36 @@ func TestMatch(t *testing.T) {
 		t.Error("New(no probes) != nil")
 	}
 }
+
+// TestOverlapsProbes checks that Overlaps asks a bin's probes, not only
+// its box: a target driving 2 km in one bin passes neither the midpoint
+// nor, ten minutes before, its destination.
+func TestOverlapsProbes(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	q := writ.NearQuery{RadiusM: 100, Within: 10 * time.Minute, Probes: []writ.Probe{
+		{Lat: 50.85, Lon: 4.35, At: t0},
+		{Lat: 50.87, Lon: 4.35, At: t0.Add(5 * time.Minute)},
+	}}
+	m := New(q)
+	ms := t0.UnixMilli()
+	const d = 2e-4 // about 20 m
+	tests := []struct {
+		name     string
+		from, to int64 // ms
+		lat, lon float64
+		want     bool
+	}{
+		{"at the start, at its time", ms, ms + 1000, 50.85, 4.35, true},
+		{"at the end, at its time", ms + 300_000, ms + 301_000, 50.87, 4.35, true},
+		{"at the end, within Within of it", ms + 880_000, ms + 890_000, 50.87, 4.35, true},
+		{"at the midpoint, 1 km from each", ms, ms + 300_000, 50.86, 4.35, false},
+		{"at the end, 15 to 11 minutes before it", ms - 600_000, ms - 360_000, 50.87, 4.35, false},
+		{"beside the start, past the radius", ms, ms + 1000, 50.85 + 0.0012, 4.35, false},
+		{"beside the start, within the radius", ms, ms + 1000, 50.85 + 0.0008, 4.35, true},
+	}
+	for _, tc := range tests {
+		if got := m.Overlaps(tc.from, tc.to, tc.lat-d/2, tc.lon-d/2, tc.lat+d/2, tc.lon+d/2); got != tc.want {
+			t.Errorf("%s: Overlaps = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
