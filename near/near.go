@@ -235,7 +235,7 @@ func (m *Matcher) Near(lat, lon float64, us int64) (int, bool) {
 // the span. It asks each bin's box first, and the bin's probes only when
 // that meets the block: a moving target's bin box spans its whole trip of
 // Within, where its probes, a minute apart, pass only part of it (at 100M
-// pings this turned away a fifth of the blocks the bin boxes let through).
+// pings, 5,880 blocks fetched around the benchmark's target, not 7,492).
 // It pads the block by a millisecond and 1e-5° (a metre), for blocks whose
 // header is rounded.
 func (m *Matcher) Overlaps(minMs, maxMs int64, minLat, minLon, maxLat, maxLon float64) bool {

@@ -153,8 +153,8 @@ var nearSeeks = pointLookups
 // block once, in statements of up to nearSeeks seeks shared out among
 // readers, each with the emitFunc reader() makes for it. A seek on merged
 // blocks carries the extent its pieces reach, so the extent index turns
-// away in the database most of the blocks m.Overlaps would (at 100M pings,
-// nearKeys' part of a co-location's CPU fell from 15% to 10%).
+// away in the database many of the blocks m.Overlaps would (at 100M pings,
+// 12,781 index rows reach Go instead of 22,049).
 func (db *DB) nearCellBlocks(ctx context.Context, m *near.Matcher, area writ.Polygon, fromUs, toUs int64, reader func() emitFunc) error {
 	alo, ahi := area.Bounds()
 	const eps = 1e-7 // as in cellBlocks: a point on the edge is never lost
