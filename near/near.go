@@ -239,27 +239,51 @@ func (m *Matcher) Near(lat, lon float64, us int64) (int, bool) {
 // It pads the block by a millisecond and 1e-5° (a metre), for blocks whose
 // header is rounded.
 func (m *Matcher) Overlaps(minMs, maxMs int64, minLat, minLon, maxLat, maxLon float64) bool {
-	lo, hi := minMs*1000-1000, maxMs*1000+1000
-	if hi < m.lo || lo > m.hi {
-		return false
+	_, _, ok := m.probesNear(minMs, maxMs, minLat, minLon, maxLat, maxLon, false)
+	return ok
+}
+
+// Window is Overlaps that also says when: the span (unix ms, inclusive) in
+// which a point of the block may be near a probe, from the first probe
+// whose box meets the block's, less Within, to the last, plus Within. A
+// block the target drives past is near for a few minutes of its hour.
+func (m *Matcher) Window(minMs, maxMs int64, minLat, minLon, maxLat, maxLon float64) (fromMs, toMs int64, ok bool) {
+	lo, hi, ok := m.probesNear(minMs, maxMs, minLat, minLon, maxLat, maxLon, true)
+	if !ok {
+		return 0, 0, false
+	}
+	if lo == math.MinInt64 { // across the antimeridian: the block's span
+		return minMs, maxMs, true
+	}
+	return floorMs(lo - m.w), ceilMs(hi + m.w), true
+}
+
+// probesNear finds the probes within Within of a block's span whose box,
+// grown by the radius, meets the block's box (both padded, see Overlaps):
+// the first and last one's time (unix µs), or, with all false, any one.
+// lo is math.MinInt64 when it cannot tell (across the antimeridian).
+func (m *Matcher) probesNear(minMs, maxMs int64, minLat, minLon, maxLat, maxLon float64, all bool) (lo, hi int64, ok bool) {
+	from, to := minMs*1000-1000, maxMs*1000+1000
+	if to < m.lo || from > m.hi {
+		return 0, 0, false
 	}
 	const pad = 1e-5
 	minLat, minLon, maxLat, maxLon = minLat-pad, minLon-pad, maxLat+pad, maxLon+pad
 	dlat := m.radius / MetresPerDeg
 	nb := int64(len(m.bins))
-	for bb := max((lo-m.t0)/m.bw-1, 0); bb <= min((hi-m.t0)/m.bw+1, nb-1); bb++ {
+	for bb := max((from-m.t0)/m.bw-1, 0); bb <= min((to-m.t0)/m.bw+1, nb-1); bb++ {
 		bx := &m.boxes[bb]
 		if bx.minLat > bx.maxLat {
 			continue
 		}
 		if bx.minLon < -180 || bx.maxLon > 180 { // across the antimeridian: do not try
-			return true
+			return math.MinInt64, 0, true
 		}
 		if maxLat < bx.minLat || minLat > bx.maxLat || maxLon < bx.minLon || minLon > bx.maxLon {
 			continue
 		}
 		for _, p := range m.probes[m.bins[bb][0]:m.bins[bb][1]] {
-			if p.us < lo-m.w || p.us > hi+m.w {
+			if p.us < from-m.w || p.us > to+m.w {
 				continue
 			}
 			dlon := 360.0 // near a pole, any longitude
@@ -267,12 +291,28 @@ func (m *Matcher) Overlaps(minMs, maxMs int64, minLat, minLon, maxLat, maxLon fl
 				dlon = min(360, m.radius/(MetresPerDeg*p.cos))
 			}
 			if maxLat >= p.lat-dlat && minLat <= p.lat+dlat && maxLon >= p.lon-dlon && minLon <= p.lon+dlon {
-				return true
+				if !all {
+					return p.us, p.us, true
+				}
+				if !ok {
+					lo, ok = p.us, true
+				}
+				hi = p.us // probes are in time order, bins too
 			}
 		}
 	}
-	return false
+	return lo, hi, ok
 }
+
+// floorMs and ceilMs round unix µs down and up to unix ms.
+func floorMs(us int64) int64 {
+	if us < 0 && us%1000 != 0 {
+		return us/1000 - 1
+	}
+	return us / 1000
+}
+
+func ceilMs(us int64) int64 { return -floorMs(-us) }
 
 // lonIn reports whether lon lies in [lo, hi], a range that may run past
 // ±180 (a box grown across the antimeridian).

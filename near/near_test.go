@@ -90,8 +90,13 @@ func TestMatch(t *testing.T) {
 			// A block holding the point is never skipped, nor is the
 			// point outside every piece.
 			ms := us / 1000
-			if !m.Overlaps(ms, ms+rng.Int64N(5000), plat-rng.Float64()*1e-3, plon-rng.Float64()*1e-3, plat+rng.Float64()*1e-3, plon+rng.Float64()*1e-3) {
+			b0, b1 := ms-rng.Int64N(5000), ms+rng.Int64N(5000)
+			lat0, lon0, lat1, lon1 := plat-rng.Float64()*1e-3, plon-rng.Float64()*1e-3, plat+rng.Float64()*1e-3, plon+rng.Float64()*1e-3
+			if !m.Overlaps(b0, b1, lat0, lon0, lat1, lon1) {
 				t.Fatalf("track %d: Overlaps skipped a block holding a near point", n)
+			}
+			if from, to, ok := m.Window(b0, b1, lat0, lon0, lat1, lon1); !ok || ms < from || ms > to {
+				t.Fatalf("track %d: Window = [%d, %d], %v for a block holding a near point at %d", n, from, to, ok, ms)
 			}
 			in := false
 			for _, pc := range pieces {
@@ -164,6 +169,28 @@ func TestOverlapsProbes(t *testing.T) {
 	for _, tc := range tests {
 		if got := m.Overlaps(tc.from, tc.to, tc.lat-d/2, tc.lon-d/2, tc.lat+d/2, tc.lon+d/2); got != tc.want {
 			t.Errorf("%s: Overlaps = %v, want %v", tc.name, got, tc.want)
+		}
+		if _, _, got := m.Window(tc.from, tc.to, tc.lat-d/2, tc.lon-d/2, tc.lat+d/2, tc.lon+d/2); got != tc.want {
+			t.Errorf("%s: Window ok = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// An hour-long block at the start or the end is near only within ten
+	// minutes of the probe there; one around both, within ten minutes of
+	// either.
+	hour := int64(time.Hour / time.Millisecond)
+	w := int64(10 * time.Minute / time.Millisecond)
+	for _, tc := range []struct {
+		name             string
+		lat0, lat1       float64
+		wantFrom, wantTo int64
+	}{
+		{"at the start", 50.85 - d, 50.85 + d, ms - w, ms + w},
+		{"at the end", 50.87 - d, 50.87 + d, ms + 300_000 - w, ms + 300_000 + w},
+		{"around both", 50.85 - d, 50.87 + d, ms - w, ms + 300_000 + w},
+	} {
+		from, to, ok := m.Window(ms-hour/2, ms+hour/2, tc.lat0, 4.35-d, tc.lat1, 4.35+d)
+		if !ok || from != tc.wantFrom || to != tc.wantTo {
+			t.Errorf("%s: Window = [%d, %d], %v; want [%d, %d]", tc.name, from-ms, to-ms, ok, tc.wantFrom-ms, tc.wantTo-ms)
 		}
 	}
 }

@@ -19,11 +19,13 @@ type Clip struct {
 	// Inside, if set, is an exact test (a polygon, a circle) applied to the
 	// pings that pass the window and the box.
 	Inside func(lat, lon float64) bool
-	// Overlaps, if set, is asked first with the block's span (unix ms,
-	// inclusive) and box: false skips the block undecoded. A reader near a
-	// track (sqlstore's PingsNear) skips the parts of a busy cell the track
-	// does not come near.
-	Overlaps func(minT, maxT int64, b Box) bool
+	// Window, if set, is asked first with the block's span (unix ms,
+	// inclusive) and box: ok false skips the block undecoded; otherwise
+	// only the pings from from to to (unix ms, inclusive) of the clip's
+	// window are kept. A reader near a track (sqlstore's PingsNear) skips
+	// the parts of a busy cell the track does not come near, and in a part
+	// it drives past, the pings of the hour long before and after.
+	Window func(minT, maxT int64, b Box) (from, to int64, ok bool)
 	// Keep, if set, is asked for each ping inside the window and the box,
 	// before Inside, with its time (unix ms) and position; false drops it
 	// before its accuracy, device and line are decoded. A read near a
@@ -49,9 +51,19 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 	if n == 0 || bl.MaxT < c.From || bl.MinT >= c.To {
 		return dst, nil
 	}
-	if c.Overlaps != nil && !c.Overlaps(bl.MinT, bl.MaxT, Box{MinLat: float64(bl.MinLat) / 1e6, MinLon: float64(bl.MinLon) / 1e6,
-		MaxLat: float64(bl.MaxLat) / 1e6, MaxLon: float64(bl.MaxLon) / 1e6}) {
-		return dst, nil
+	if c.Window != nil {
+		from, to, ok := c.Window(bl.MinT, bl.MaxT, Box{MinLat: float64(bl.MinLat) / 1e6, MinLon: float64(bl.MinLon) / 1e6,
+			MaxLat: float64(bl.MaxLat) / 1e6, MaxLon: float64(bl.MaxLon) / 1e6})
+		if !ok || from > bl.MaxT || to < bl.MinT {
+			return dst, nil
+		}
+		c.From = max(c.From, from)
+		if to < bl.MaxT { // so to+1 does not overflow
+			c.To = min(c.To, to+1)
+		}
+		if c.From >= c.To {
+			return dst, nil
+		}
 	}
 	var bLat0, bLat1, bLon0, bLon1 int64
 	if c.Box != nil {

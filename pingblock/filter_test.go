@@ -89,29 +89,57 @@ func TestFilter(t *testing.T) {
 			t.Fatalf("disjoint clip %+v: %d pings, %v", c, len(got), err)
 		}
 	}
-	// Overlaps sees the block's header: its span and box, exactly.
+	// Window sees the block's header: its span and box, exactly.
 	var seen []any
 	all := Clip{From: math.MinInt64, To: math.MaxInt64}
 	skip := all
-	skip.Overlaps = func(minT, maxT int64, bx Box) bool {
+	skip.Window = func(minT, maxT int64, bx Box) (int64, int64, bool) {
 		seen = append(seen, minT, maxT, bx)
-		return false
+		return minT, maxT, false
 	}
 	if got, err := Filter(b, skip); err != nil || len(got) != 0 {
-		t.Fatalf("Overlaps false: %d pings, %v; want none", len(got), err)
+		t.Fatalf("Window not ok: %d pings, %v; want none", len(got), err)
 	}
 	want := []any{h.MinT, h.MaxT, Box{MinLat: float64(h.MinLat) / 1e6, MinLon: float64(h.MinLon) / 1e6, MaxLat: float64(h.MaxLat) / 1e6, MaxLon: float64(h.MaxLon) / 1e6}}
 	if !slices.Equal(seen, want) {
-		t.Fatalf("Overlaps saw %v, want the header %v", seen, want)
+		t.Fatalf("Window saw %v, want the header %v", seen, want)
 	}
-	keep := all
-	keep.Overlaps = func(int64, int64, Box) bool { return true }
-	if got, err := Filter(b, keep); err != nil || len(got) != 100 {
-		t.Fatalf("Overlaps true: %d pings, %v; want 100", len(got), err)
+	// Window narrows the clip's window, both ends included, and is itself
+	// cut to the clip's.
+	full, err := Filter(b, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := (h.MinT + h.MaxT) / 2
+	for _, tc := range []struct {
+		clip     Clip
+		from, to int64 // Window's
+	}{
+		{all, math.MinInt64, math.MaxInt64},
+		{all, math.MinInt64 / 2, math.MaxInt64 / 2},
+		{all, h.MinT, h.MaxT},
+		{all, mid, mid},
+		{all, h.MinT + 1, mid},
+		{Clip{From: mid, To: math.MaxInt64}, h.MinT, mid + 30_000},
+		{all, h.MaxT + 1, h.MaxT + 10},
+		{all, h.MinT - 10, h.MinT - 1},
+	} {
+		c := tc.clip
+		c.Window = func(int64, int64, Box) (int64, int64, bool) { return tc.from, tc.to, true }
+		got, err := Filter(b, c)
+		var want []Ping
+		for _, p := range full {
+			if p.T >= max(tc.clip.From, tc.from) && p.T < tc.clip.To && p.T <= tc.to {
+				want = append(want, p)
+			}
+		}
+		if err != nil || !slices.Equal(got, want) {
+			t.Fatalf("clip [%d, %d), Window [%d, %d]: %d pings, %v; want %d", tc.clip.From, tc.clip.To, tc.from, tc.to, len(got), err, len(want))
+		}
 	}
 	// AppendFilter keeps what dst held.
 	dst := []Ping{{Device: "keep"}}
-	dst, err := AppendFilter(dst, b, Clip{From: math.MinInt64, To: math.MaxInt64})
+	dst, err = AppendFilter(dst, b, Clip{From: math.MinInt64, To: math.MaxInt64})
 	if err != nil || len(dst) != 101 || dst[0].Device != "keep" {
 		t.Fatalf("AppendFilter: %d, %v", len(dst), err)
 	}

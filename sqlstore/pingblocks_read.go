@@ -271,8 +271,9 @@ type pingRead struct {
 	fromUs, toUs int64
 	area         writ.Polygon
 	scratch      []pingblock.Ping
-	// overlaps, if set, skips whole blocks first (pingblock.Clip.Overlaps).
-	overlaps func(minT, maxT int64, b pingblock.Box) bool
+	// window, if set, skips whole blocks first, and narrows the time
+	// window in the others (pingblock.Clip.Window).
+	window func(minT, maxT int64, b pingblock.Box) (int64, int64, bool)
 	// keep, if set, drops pings on their time and position as they are
 	// decoded (pingblock.Clip.Keep), from blocks that hold them exactly.
 	keep func(t int64, lat, lon float64) bool
@@ -359,7 +360,7 @@ func (r *pingRead) clip() pingblock.Clip {
 		c.Inside = func(lat, lon float64) bool { return area.Contains(writ.Point{Lat: lat, Lon: lon}) }
 	}
 	c.From, c.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
-	c.Overlaps = r.overlaps
+	c.Window = r.window
 	c.Keep = r.keep
 	return c
 }

@@ -52,8 +52,8 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 		return 0, nil
 	}
 	out := &nearOut{each: each}
-	overlaps := func(minT, maxT int64, b pingblock.Box) bool {
-		return m.Overlaps(minT, maxT, b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
+	window := func(minT, maxT int64, b pingblock.Box) (int64, int64, bool) {
+		return m.Window(minT, maxT, b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
 	}
 	// Near on time and place as the pings are decoded; Match then
 	// decides on the device and accuracy of those kept, as it must for
@@ -63,7 +63,7 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 		return ok
 	}
 	reader := func() emitFunc {
-		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, overlaps: overlaps, keep: keep})
+		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, window: window, keep: keep})
 	}
 	var err error
 	if len(values) > 0 {
