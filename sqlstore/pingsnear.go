@@ -191,28 +191,18 @@ func (db *DB) nearCellBlocks(ctx context.Context, m *near.Matcher, area writ.Pol
 	slices.Sort(hours)
 	var stmts []nearStmt
 	var cur nearStmt
-	flush := func() {
-		if len(cur.own) > 0 {
-			cur.own = "(" + cur.own[4:] + ")"
-			cur.merged = "(" + cur.merged[4:] + ")"
-			stmts = append(stmts, cur)
-			cur = nearStmt{}
-		}
-	}
 	for _, h := range hours {
 		for _, sp := range mergeSpans(perHour[h]) {
-			cur.own += " OR (hour = ? AND cell BETWEEN ? AND ?)"
 			cur.ownArgs = append(cur.ownArgs, h, sp.cells[0], sp.cells[1])
-			// A merged block whose extent is not filled in (a store
-			// upgraded from v10) is fetched, and its header decides.
-			cur.merged += " OR (hour = ? AND cell BETWEEN ? AND ? AND (t0 IS NULL OR (t1 >= ? AND t0 <= ? AND lat1 >= ? AND lat0 <= ? AND lon1 >= ? AND lon0 <= ?)))"
 			cur.mergedArgs = append(cur.mergedArgs, h, sp.cells[0], sp.cells[1], sp.ext[0], sp.ext[1], sp.ext[2], sp.ext[3], sp.ext[4], sp.ext[5])
 			if cur.seeks++; cur.seeks == nearSeeks {
-				flush()
+				stmts, cur = append(stmts, cur), nearStmt{}
 			}
 		}
 	}
-	flush()
+	if cur.seeks > 0 {
+		stmts = append(stmts, cur)
+	}
 	// The readers take the statements in turn, so a reader that meets
 	// busy blocks takes fewer; a reader that fails moves next past the end.
 	var (
@@ -273,11 +263,24 @@ func mergeSpans(ss []nearSpan) []nearSpan {
 }
 
 // nearStmt is one statement's worth of nearCellBlocks' seeks: the
-// conditions on a batch's own blocks and on merged blocks.
+// arguments of the conditions on a batch's own blocks (ownSeek, one per
+// seek) and on merged blocks (mergedSeek).
 type nearStmt struct {
-	own, merged         string
-	ownArgs, mergedArgs []any
 	seeks               int
+	ownArgs, mergedArgs []any
+}
+
+const (
+	ownSeek = "(hour = ? AND cell BETWEEN ? AND ?)"
+	// A merged block whose extent is not filled in (a store upgraded from
+	// v10) is fetched, and its header decides.
+	mergedSeek = "(hour = ? AND cell BETWEEN ? AND ? AND (t0 IS NULL OR " +
+		"(t1 >= ? AND t0 <= ? AND lat1 >= ? AND lat0 <= ? AND lon1 >= ? AND lon0 <= ?)))"
+)
+
+// anyOf is the condition that one of n seeks holds.
+func anyOf(seek string, n int) string {
+	return "(" + strings.Repeat(seek+" OR ", n-1) + seek + ")"
 }
 
 // nearFetch bounds the blocks one statement of nearBlocks fetches.
@@ -305,11 +308,11 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, st *nearStmt, emi
 	}
 	// A batch's own blocks, from the key's index alone; merged blocks from
 	// the extent index (part < 0 is its condition), if a probe comes near.
-	keys, err := db.nearKeys(ctx, tx, `SELECT `+key+` FROM ping_cell_blocks WHERE `+st.own+` AND part >= 0`, st.ownArgs, width, nil, nil)
+	keys, err := db.nearKeys(ctx, tx, `SELECT `+key+` FROM ping_cell_blocks WHERE `+anyOf(ownSeek, st.seeks)+` AND part >= 0`, st.ownArgs, width, nil, nil)
 	if err != nil {
 		return err
 	}
-	keys, err = db.nearKeys(ctx, tx, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE `+st.merged+` AND part < 0`,
+	keys, err = db.nearKeys(ctx, tx, `SELECT `+key+`, t0, t1, lat0, lat1, lon0, lon1 FROM ping_cell_blocks WHERE `+anyOf(mergedSeek, st.seeks)+` AND part < 0`,
 		st.mergedArgs, width, m, keys)
 	if err != nil {
 		return err
