@@ -422,7 +422,7 @@ func (db *DB) loadLayouts(ctx context.Context, tx *sql.Tx, batches []int64, info
 // maxBlockPings. Parts stay nearly full: cut finer (64 pings), a key made
 // three times the rows, and the reads paid more in row lookups than they
 // saved in decoding. Each part's header box is then a few squares of the cell,
-// so a read near a track (PingsNear, through pingblock.Clip.Overlaps) skips
+// so a read near a track (PingsNear, through pingblock.Clip.Window) skips
 // the parts the track does not come near. Within a square, pings stay in
 // id order: a batch's pings of one device stay together, so the line,
 // position and time columns keep small deltas (by time, a block of 29
