@@ -364,3 +364,89 @@ func checkExtents(t *testing.T, db *sqlstore.DB, phase string) {
 	}
 	t.Logf("%s: %d merged cell blocks with their extent, %d own", phase, merged, own)
 }
+
+// testPingsNearEdges puts pings just inside and just outside the radius
+// and the time of a probe, north, south, east and west, each edge in an
+// hour of its own, and settles them, so that each merged block's extent
+// (schema v11) ends at the edge: PingsNear's tests on extents (the seeks'
+// bounds in SQL, near.Matcher.Window) must let every one inside through.
+func testPingsNearEdges(t *testing.T, f *fixture) {
+	db, ctx := f.db, f.ctx
+	auth := f.authority()
+	auth.Categories = []writ.Category{writ.CatLocation}
+	auth.Area = propOuter
+	auth = f.approved(t, auth)
+	const (
+		lat, lon = 40.705, -73.995
+		radius   = 100.0
+		within   = 10 * time.Minute
+		mPerDeg  = 6371008.8 * math.Pi / 180
+	)
+	cos := math.Cos(lat * math.Pi / 180)
+	round := func(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+	type edge struct {
+		name   string
+		dy, dx float64       // metres north and east of the probe, inside
+		dt     time.Duration // from the probe, inside
+	}
+	edges := []edge{
+		{"north", radius - 0.6, 0, 0}, {"south", -(radius - 0.6), 0, 0},
+		{"east", 0, radius - 0.6, 0}, {"west", 0, -(radius - 0.6), 0},
+		{"later", 0, 0, within - time.Second}, {"earlier", 0, 0, -(within - time.Second)},
+	}
+	var q writ.NearQuery
+	q.RadiusM, q.Within = radius, within
+	want := map[string]bool{}
+	line := int64(2)
+	for k, e := range edges {
+		at := t0.Add(time.Duration(k)*time.Hour + 30*time.Minute)
+		q.Probes = append(q.Probes, writ.Probe{Lat: lat, Lon: lon, At: at})
+		// Two batches per edge, so that settling merges the key's blocks;
+		// each has a ping just inside and one just outside (by 1.2 m, or
+		// 2 s).
+		for b := range 2 {
+			batch := &writ.Batch{BatchInfo: writ.BatchInfo{SourceKey: "sha256:edges", Number: int64(2*k + b), Size: 2, Dataset: "carrier-location",
+				Source: "edges.csv", Kind: writ.DataPings, BasisKind: "authority", BasisID: auth.ID}}
+			for i, out := range []float64{0, 1} {
+				dy, dx, dt := e.dy, e.dx, e.dt
+				switch {
+				case dy != 0:
+					dy += math.Copysign(1.2, dy) * out
+				case dx != 0:
+					dx += math.Copysign(1.2, dx) * out
+				default:
+					dt += time.Duration(math.Copysign(2, float64(dt))*out) * time.Second
+				}
+				dev := fmt.Sprintf("edge-%s-%d-%d", e.name, b, i)
+				batch.Pings = append(batch.Pings, writ.Ping{Device: dev, At: at.Add(dt),
+					Lat: round(lat + dy/mPerDeg), Lon: round(lon + dx/(mPerDeg*cos)),
+					Prov: writ.Provenance{Offset: line, ContentHash: fmt.Sprintf("%064x", line)}})
+				line++
+				want[dev] = out == 0
+			}
+			if res, err := db.CommitBatch(ctx, batch); err != nil || res.Stored != 2 {
+				t.Fatalf("CommitBatch(%s, %d) = %+v, %v", e.name, b, res, err)
+			}
+		}
+	}
+	if _, err := db.CompactPingCells(ctx, t0.Add(-time.Hour), t0.Add(time.Duration(len(edges)+1)*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var merged int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM ping_cell_blocks WHERE part < 0 AND t0 IS NOT NULL`).Scan(&merged); err != nil || merged < len(edges) {
+		t.Fatalf("merged blocks with extents = %d, %v; want one per edge at least", merged, err)
+	}
+	g := f.grant(t, scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation, From: t0, To: t0.Add(time.Duration(len(edges)) * time.Hour)})
+	got := map[string]bool{}
+	if _, err := db.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
+		got[p.Device] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for dev, in := range want {
+		if got[dev] != in {
+			t.Errorf("PingsNear passed %s: %v, want %v", dev, got[dev], in)
+		}
+	}
+}

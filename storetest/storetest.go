@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		{"CompactOnCommit", testCompactOnCommit},
 		{"SettleOnCommit", testSettleOnCommit},
 		{"PingsNear", testPingsNear},
+		{"PingsNearEdges", testPingsNearEdges},
 		{"SettleConcurrent", testSettleConcurrent},
 		{"ResolutionDecisions", testResolutionDecisions},
 		{"ResolutionGrants", testResolutionGrants},
@@ -62,6 +63,7 @@ func RunPingBlocks(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 	t.Run("PingBlocks", func(t *testing.T) { testPingBlocks(t, newFixture(t, open(t))) })
 	t.Run("ReadsClippedToGrants", func(t *testing.T) { testClipProperty(t, newFixture(t, open(t))) })
 	t.Run("PingsNear", func(t *testing.T) { testPingsNear(t, newFixture(t, open(t))) })
+	t.Run("PingsNearEdges", func(t *testing.T) { testPingsNearEdges(t, newFixture(t, open(t))) })
 }
 
 // t0 is the start of the period the suite's case data lies in.
