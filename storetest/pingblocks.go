@@ -124,10 +124,7 @@ func testPingBlocks(t *testing.T, f *fixture) {
 		t.Fatalf("pings stored = %d, want %d", got, len(all))
 	}
 
-	byArea := f.authority()
-	byArea.Categories = []writ.Category{writ.CatLocation}
-	byArea.Area = propOuter
-	byArea = f.approved(t, byArea)
+	byArea := f.locationArea(t)
 	// An area over 4 square degrees, which reads every cell of its hours
 	// rather than computing a covering.
 	wide := f.authority()
@@ -292,10 +289,7 @@ func unsettledKeys(t *testing.T, db *sqlstore.DB) int {
 // throughout.
 func testSettleOnCommit(t *testing.T, f *fixture) {
 	db, ctx := f.db, f.ctx
-	a := f.authority()
-	a.Categories = []writ.Category{writ.CatLocation}
-	a.Area = propOuter
-	a = f.approved(t, a)
+	a := f.locationArea(t)
 	lo, hi := propBox.Bounds()
 	const days, devices = 4, 12
 	var line int64 = 2

@@ -55,10 +55,7 @@ func testPingsNear(t *testing.T, f *fixture) {
 		named.Selectors = append(named.Selectors, writ.Selector{Kind: writ.SelDevice, Value: d})
 	}
 	named = f.approved(t, named)
-	byArea := f.authority()
-	byArea.Categories = []writ.Category{writ.CatLocation}
-	byArea.Area = propOuter
-	byArea = f.approved(t, byArea)
+	byArea := f.locationArea(t)
 
 	var all []writ.Ping
 	line := int64(2)
@@ -258,10 +255,7 @@ func testPingsNear(t *testing.T, f *fixture) {
 // once, and no ping may be lost or doubled.
 func testSettleConcurrent(t *testing.T, f *fixture) {
 	db, ctx := f.db, f.ctx
-	a := f.authority()
-	a.Categories = []writ.Category{writ.CatLocation}
-	a.Area = propOuter
-	a = f.approved(t, a)
+	a := f.locationArea(t)
 	const batches, per = 30, 100
 	done := make(chan error, 1)
 	go func() {
@@ -372,10 +366,7 @@ func checkExtents(t *testing.T, db *sqlstore.DB, phase string) {
 // bounds in SQL, near.Matcher.Window) must let every one inside through.
 func testPingsNearEdges(t *testing.T, f *fixture) {
 	db, ctx := f.db, f.ctx
-	auth := f.authority()
-	auth.Categories = []writ.Category{writ.CatLocation}
-	auth.Area = propOuter
-	auth = f.approved(t, auth)
+	auth := f.locationArea(t)
 	const (
 		lat, lon = 40.705, -73.995
 		radius   = 100.0

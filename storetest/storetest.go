@@ -141,6 +141,16 @@ func (f *fixture) approved(t *testing.T, a *writ.Authority) *writ.Authority {
 	return got
 }
 
+// locationArea stores and approves an authority for location data over
+// propOuter: the area warrant of the ping tests.
+func (f *fixture) locationArea(t *testing.T) *writ.Authority {
+	t.Helper()
+	a := f.authority()
+	a.Categories = []writ.Category{writ.CatLocation}
+	a.Area = propOuter
+	return f.approved(t, a)
+}
+
 // grant asks the gate for a grant; the request defaults to the lead, the
 // fixture's case, and a stated purpose.
 func (f *fixture) grant(t *testing.T, r scope.Request) *writ.Grant {
