@@ -229,13 +229,18 @@ func (m *Matcher) Near(lat, lon float64, us int64) (int, bool) {
 	return 0, false
 }
 
+// PadDeg is how far (1e-5°, about a metre) Overlaps and Window grow a
+// block's box, and a millisecond its span, for blocks whose header is
+// rounded; a store that tests extents before asking them pads as much.
+const PadDeg = 1e-5
+
 // Overlaps reports whether a block of points (its span in unix ms,
 // inclusive, and its box in degrees) may hold a point near a probe: whether
 // the box meets the box, grown by the radius, of a probe within Within of
 // the span. It asks each bin's box first, and the bin's probes only when
 // that meets the block: a moving target's bin box spans its whole trip of
-// Within, where its probes, a minute apart, pass only part of it (at 100M
-// pings, 5,880 blocks fetched around the benchmark's target, not 7,492).
+// Within, where its probes, a minute apart, pass only part of it (a fifth
+// fewer blocks fetched around bench/location's target, docs/location-bench.md).
 // It pads the block by a millisecond and 1e-5° (a metre), for blocks whose
 // header is rounded.
 func (m *Matcher) Overlaps(minMs, maxMs int64, minLat, minLon, maxLat, maxLon float64) bool {
@@ -267,7 +272,7 @@ func (m *Matcher) probesNear(minMs, maxMs int64, minLat, minLon, maxLat, maxLon 
 	if to < m.lo || from > m.hi {
 		return 0, 0, false
 	}
-	const pad = 1e-5
+	const pad = PadDeg
 	minLat, minLon, maxLat, maxLon = minLat-pad, minLon-pad, maxLat+pad, maxLon+pad
 	dlat := m.radius / MetresPerDeg
 	nb := int64(len(m.bins))

@@ -35,6 +35,7 @@ type DB struct {
 	compact compaction
 	settle  settling
 	plans   preparedPlans
+	near    nearCounts
 	// afterBatch, if set, runs after each committed ingest batch (SQLite:
 	// the WAL checkpoint, see SetAfterBatch).
 	afterBatch func(ctx context.Context) error

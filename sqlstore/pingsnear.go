@@ -77,6 +77,21 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 	return out.n, nil
 }
 
+// NearStats counts what PingsNear has read since the store was opened:
+// the merged blocks' index rows it looked at (from the span index, after
+// the SQL bounds), and the blocks it fetched, so a benchmark can say how
+// much a read near a track touched.
+type NearStats struct {
+	IndexRows, Fetched int64
+}
+
+type nearCounts struct{ indexRows, fetched atomic.Int64 }
+
+// NearStats returns PingsNear's counts so far.
+func (db *DB) NearStats() NearStats {
+	return NearStats{IndexRows: db.near.indexRows.Load(), Fetched: db.near.fetched.Load()}
+}
+
 // nearOut hands PingsNear's finds to each, from one goroutine at a time,
 // and counts them.
 type nearOut struct {
@@ -153,8 +168,8 @@ var nearSeeks = pointLookups
 // block once, in statements of up to nearSeeks seeks shared out among
 // readers, each with the emitFunc reader() makes for it. A seek on merged
 // blocks carries the extent its pieces reach, so the extent index turns
-// away in the database many of the blocks m.Overlaps would (at 100M pings,
-// 12,781 index rows reach Go instead of 22,049).
+// away in the database many of the blocks m.Overlaps would (NearStats
+// counts the rows that still reach Go).
 func (db *DB) nearCellBlocks(ctx context.Context, m *near.Matcher, area writ.Polygon, fromUs, toUs int64, reader func() emitFunc) error {
 	alo, ahi := area.Bounds()
 	const eps = 1e-7 // as in cellBlocks: a point on the edge is never lost
@@ -172,8 +187,8 @@ func (db *DB) nearCellBlocks(ctx context.Context, m *near.Matcher, area writ.Pol
 		box.MinLat, box.MaxLat = max(box.MinLat, -90), min(box.MaxLat, 90)
 		box.MinLon, box.MaxLon = max(box.MinLon, -180), min(box.MaxLon, 180)
 		// What a merged block's extent must meet to hold a point of the
-		// piece, padded as Matcher.Overlaps pads: a millisecond, 1e-5°.
-		const pad = 10 // 1e-6°
+		// piece, padded as Matcher.Overlaps pads: a millisecond, near.PadDeg.
+		const pad = int64(near.PadDeg * 1e6) // 1e-6°
 		ext := [6]int64{floorDiv(lo, 1000) - 1, ceilDiv(hi, 1000) + 1,
 			int64(math.Floor(box.MinLat*1e6)) - pad, int64(math.Ceil(box.MaxLat*1e6)) + pad,
 			int64(math.Floor(box.MinLon*1e6)) - pad, int64(math.Ceil(box.MaxLon*1e6)) + pad}
@@ -346,6 +361,7 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, st *nearStmt, emi
 		if err != nil {
 			return err
 		}
+		db.near.fetched.Add(int64(len(refs)))
 		keys = keys[width*n:]
 		if _, err := emit(refs, math.MaxInt64); err != nil {
 			return err
@@ -377,9 +393,14 @@ func (db *DB) nearKeys(ctx context.Context, tx *sql.Tx, query string, args []any
 	if m != nil {
 		dest = append(dest, &e[0], &e[1], &e[2], &e[3], &e[4], &e[5])
 	}
+	var scanned int64
+	defer func() { db.near.indexRows.Add(scanned) }()
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return keys, err
+		}
+		if m != nil {
+			scanned++
 		}
 		if m != nil && e[0].Valid && e[1].Valid && e[2].Valid && e[3].Valid && e[4].Valid && e[5].Valid &&
 			!m.Overlaps(e[0].Int64, e[1].Int64, float64(e[2].Int64)/1e6, float64(e[4].Int64)/1e6, float64(e[3].Int64)/1e6, float64(e[5].Int64)/1e6) {

@@ -429,11 +429,17 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 	}
 	g := f.grant(t, scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation, From: t0, To: t0.Add(time.Duration(len(edges)) * time.Hour)})
 	got := map[string]bool{}
+	before := db.NearStats()
 	if _, err := db.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
 		got[p.Device] = true
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// Every edge's merged block is looked at in the index and fetched.
+	after := db.NearStats()
+	if rows, fetched := after.IndexRows-before.IndexRows, after.Fetched-before.Fetched; fetched < int64(len(edges)) || rows < fetched {
+		t.Errorf("NearStats moved by %d index rows, %d blocks fetched; want at least %d of each", rows, fetched, len(edges))
 	}
 	for dev, in := range want {
 		if got[dev] != in {

@@ -66,7 +66,11 @@ type CoLoc struct {
 	RowsRead    int64              `json:"rows_read"`          // rows returned by the store (all reads)
 	Devices     int                `json:"devices"`            // devices found
 	Steps       map[string]float64 `json:"steps_ms,omitempty"` // of the last run
-	TimedOut    bool               `json:"timed_out,omitempty"`
+	// writ, the last run: the span index rows PingsNear looked at, and the
+	// blocks it fetched (sqlstore.NearStats).
+	IndexRows     int64 `json:"index_rows,omitempty"`
+	BlocksFetched int64 `json:"blocks_fetched,omitempty"`
+	TimedOut      bool  `json:"timed_out,omitempty"`
 }
 
 func summarize(ms []float64, rows []int) Latency {
@@ -252,7 +256,11 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			for _, k := range keys {
 				fmt.Fprintf(&b, " %s %.0f ms;", k, s.CoLoc.Steps[k])
 			}
-			fmt.Fprintf(&b, " %d reads, %d rows)", s.CoLoc.Reads, s.CoLoc.RowsRead)
+			fmt.Fprintf(&b, " %d reads, %d rows", s.CoLoc.Reads, s.CoLoc.RowsRead)
+			if s.CoLoc.BlocksFetched > 0 {
+				fmt.Fprintf(&b, "; %d index rows looked at, %d blocks fetched", s.CoLoc.IndexRows, s.CoLoc.BlocksFetched)
+			}
+			b.WriteString(")")
 		}
 		if s.Gate.N > 0 {
 			fmt.Fprintf(&b, "; one audited gate decision p50 %.2f ms (not in the query times)", s.Gate.P50)

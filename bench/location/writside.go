@@ -396,6 +396,7 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 	}
 	step("gate")
 	coloc := geo.NewCoLocator(target, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM})
+	before := f.db.NearStats()
 	near, err := f.db.PingsNear(ctx, cg, coloc.Query(), func(p *writ.NearPing) error {
 		coloc.Add(p)
 		return nil
@@ -404,10 +405,12 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 		return nil, err
 	}
 	step("near read")
+	after := f.db.NearStats()
 	res := coloc.Result()
 	step("geo")
 	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 2,
-		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps}
+		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps,
+		IndexRows: after.IndexRows - before.IndexRows, BlocksFetched: after.Fetched - before.Fetched}
 	return c, nil
 }
 
