@@ -75,6 +75,37 @@ func TestReingest(t *testing.T) {
 		if writ.ErrorKind(err) != writ.EConflict || !strings.Contains(err.Error(), "--batch 500") {
 			t.Errorf("File(pings.csv, other batch size) = %v, want a conflict naming --batch 500", err)
 		}
+		// Without a batch size, a re-run takes the one the file was first
+		// ingested with, and adds nothing; a first run takes its kind's.
+		s, err := ingest.File(ctx, db, mapping(t, "pings_csv.json"), filepath.Join("testdata", "pings.csv"), ingest.Options{Basis: b.authority})
+		if err != nil || s.Stored != 0 || s.Duplicates != s.Read || s.Skipped != first["pings.csv"].Batches {
+			t.Errorf("File(pings.csv, no batch size) again = %+v, %v; want every row a duplicate of the batches of 500", s, err)
+		}
+		for _, c := range []struct {
+			file, mapping string
+			kind          writ.DataKind
+			want          int
+		}{
+			{"pings.csv", "pings_csv.json", writ.DataPings, ingest.DefaultPingBatchSize},
+			{"contacts.csv", "contacts_csv.json", writ.DataContacts, ingest.DefaultBatchSize},
+		} {
+			data, _ := os.ReadFile(filepath.Join("testdata", c.file))
+			fresh := filepath.Join(renamed, "new-"+c.file)
+			if err := os.WriteFile(fresh, append(data, []byte("\n")...), 0o600); err != nil { // other bytes: a new source
+				t.Fatal(err)
+			}
+			s, err := ingest.File(ctx, db, mapping(t, c.mapping), fresh, ingest.Options{Basis: b.authority})
+			if err != nil {
+				t.Fatalf("File(%s) = %v", fresh, err)
+			}
+			bs, err := db.Batches(ctx, s.SourceKey)
+			if err != nil || len(bs) == 0 || bs[0].Size != c.want {
+				t.Errorf("%s, a first run without a batch size: batches %+v, %v; want batches of %d", c.kind, bs, err, c.want)
+			}
+		}
+		if got, want := ingest.DefaultBatch(writ.DataPlateReads), ingest.DefaultBatchSize; got != want {
+			t.Errorf("DefaultBatch(plate reads) = %d, want %d", got, want)
+		}
 		// So would filing the same content under another dataset.
 		m := mapping(t, "pings_csv.json")
 		m.Dataset = "other-carrier"

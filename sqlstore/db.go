@@ -36,6 +36,7 @@ type DB struct {
 	settle  settling
 	plans   preparedPlans
 	near    nearCounts
+	wstmts  writeStmts // SQLite: the writer's statements, prepared once
 	// afterBatch, if set, runs after each committed ingest batch (SQLite:
 	// the WAL checkpoint, see SetAfterBatch).
 	afterBatch func(ctx context.Context) error
@@ -77,6 +78,7 @@ func (db *DB) Close() error {
 		db.gate.stmt.Close()
 	}
 	db.pings.close()
+	db.wstmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())

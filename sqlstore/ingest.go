@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -410,6 +411,7 @@ func (db *DB) connTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Conn
 // tryConnTx runs fn once in a write transaction with opts, on a connection
 // of its own.
 func (db *DB) tryConnTx(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Conn, *sql.Tx) error) error {
+	db.wstmts.prepareWanted(ctx, db.w) // before the pool's one connection is taken
 	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return db.wrap(err)
@@ -487,8 +489,9 @@ func (db *DB) lockStream(ctx context.Context, tx *sql.Tx, name string) (int64, e
 // statement inserts as fast as 2,000).
 const chunkRows = 500
 
-// insertChunks inserts rows idx of a table as multi-row INSERTs; the
-// statement for a full chunk is prepared once per call. consts are columns
+// insertChunks inserts rows idx of a table as multi-row INSERTs, of
+// chunkRows rows and then of powers of two, each text prepared once per
+// store in SQLite (writeStmts). consts are columns
 // with the same value in every row (a batch's provenance): SQLite binds them
 // once per statement (INSERT ... SELECT ... FROM (VALUES ...)), which
 // PostgreSQL cannot type, so there they go with every row.
@@ -535,37 +538,39 @@ func (db *DB) insertChunks(ctx context.Context, tx *sql.Tx, table, cols string, 
 		}
 		return insert + table + " (" + all + ") SELECT " + strings.Join(sel, ", ") + " FROM (VALUES " + values + ")"
 	}
-	var full *sql.Stmt
-	if len(idx) >= 2*per {
-		s, err := tx.PrepareContext(ctx, stmtFor(per))
-		if err != nil {
-			return fmt.Errorf("prepare insert %s: %w", table, err)
+	// A chunk of per rows, and the rest in chunks of powers of two: the
+	// texts are few, so SQLite's are prepared once per store (writeStmts)
+	// rather than parsed per batch. PostgreSQL's blocks and rows go in with
+	// COPY; what reaches here there runs as text.
+	exec := func(n int, args []any) error {
+		var err error
+		if db.dialect.Name == "sqlite" {
+			_, err = db.wstmts.exec(ctx, tx, stmtFor(n), args...)
+		} else {
+			_, err = tx.ExecContext(ctx, stmtFor(n), args...)
 		}
-		defer s.Close()
-		full = s
+		return err
 	}
 	buf := make([]any, 0, min(len(idx), per)*rowCols+len(consts))
-	for start := 0; start < len(idx); start += per {
-		end := min(len(idx), start+per)
+	for start := 0; start < len(idx); {
+		n := min(len(idx)-start, per)
+		if n < per {
+			n = 1 << (bits.Len(uint(n)) - 1)
+		}
 		buf = buf[:0]
 		if once {
 			buf = append(buf, constVals...)
 		}
-		for _, i := range idx[start:end] {
+		for _, i := range idx[start : start+n] {
 			buf = vals(buf, i)
 			if !once {
 				buf = append(buf, constVals...)
 			}
 		}
-		var err error
-		if full != nil && end-start == per {
-			_, err = full.ExecContext(ctx, buf...)
-		} else {
-			_, err = tx.ExecContext(ctx, stmtFor(end-start), buf...)
-		}
-		if err != nil {
+		if err := exec(n, buf); err != nil {
 			return fmt.Errorf("insert %s: %w", table, err)
 		}
+		start += n
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ type Config struct {
 	// CoLocProfile, if set, is a file for a CPU profile of writ's
 	// co-location runs alone.
 	CoLocProfile string
-	// Batch is writ's ingest batch size in rows; 0: ingest.DefaultBatchSize.
+	// Batch is writ's ingest batch size in rows; 0: ingest.DefaultPingBatchSize.
 	Batch int
 
 	Log io.Writer // progress lines; nil: none

@@ -244,7 +244,7 @@ func (f *fixture) readAll(ctx context.Context, g *writ.Grant) ([]writ.Ping, erro
 
 func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name string) (*Side, error) {
 	s := &Side{Name: "writ " + name, Load: map[string]float64{}}
-	if cfg.Batch > 0 && cfg.Batch != ingest.DefaultBatchSize {
+	if cfg.Batch > 0 && cfg.Batch != ingest.DefaultPingBatchSize {
 		s.Name += fmt.Sprintf(" (batch %d)", cfg.Batch)
 	}
 	st, err := openWritStore(ctx, cfg, name)

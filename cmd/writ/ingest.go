@@ -43,7 +43,8 @@ Commands:
 			authority := fs.Int64("authority", 0, "id of the approved authority the data is obtained under")
 			agreement := fs.Int64("agreement", 0, "id of the data-sharing agreement the data is held under")
 			strict := fs.Bool("strict", false, "fail on the first bad row instead of quarantining it (its batch is not committed)")
-			batch := fs.Int("batch", ingest.DefaultBatchSize, "rows per batch (a file must be re-run with the same size)")
+			batch := fs.Int("batch", 0, fmt.Sprintf("rows per batch (default %d, %d for pings; a re-run takes the size the file was first ingested with)",
+				ingest.DefaultBatchSize, ingest.DefaultPingBatchSize))
 			asJSON := fs.Bool("json", false, "print the summaries as JSON")
 			return func(ctx context.Context, files []string) error {
 				switch {
@@ -51,7 +52,7 @@ Commands:
 					return usageErr("--mapping is required")
 				case (*authority > 0) == (*agreement > 0):
 					return usageErr("give the legal basis: either --authority ID or --agreement ID")
-				case *batch <= 0:
+				case *batch < 0 || (*batch == 0 && flagSet(fs, "batch")):
 					return usageErr("--batch %d: want a positive number of rows", *batch)
 				case len(files) == 0:
 					return usageErr("give at least one file")
@@ -246,3 +247,10 @@ func rawText(raw []byte, size int64) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
