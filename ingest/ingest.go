@@ -28,11 +28,12 @@ const DefaultBatchSize = 10000
 
 // DefaultPingBatchSize is how many input rows a batch of pings holds.
 // Pings come by the hundred million and are laid out in blocks per
-// (device, day) and (hour, cell): in batches of 10,000, most blocks held a
-// ping or two and every hour was settled from a dozen batches; in batches
-// of 100,000 the same pings went in 1.3 times as fast, in fewer bytes
-// (docs/ingest.md, "Performance"). A batch of pings holds about 15 MB.
-const DefaultPingBatchSize = 100_000
+// (device, day) and (hour, cell): in batches of 10,000 most blocks held a
+// ping or two, and every hour was settled from a dozen batches. Batches of
+// 50,000 took 100M pings from 481,742 to 677,879 pings/s; 100,000 gained
+// little more and took half again as much memory (docs/ingest.md,
+// "Performance").
+const DefaultPingBatchSize = 50_000
 
 // DefaultBatch is the batch size of a first run of a file of kind.
 func DefaultBatch(kind writ.DataKind) int {
