@@ -51,7 +51,7 @@ type Basis struct {
 
 // Options tune one ingest run.
 type Options struct {
-	Basis     Basis
+	Basis Basis
 	// BatchSize is the rows per batch. Zero: the size the file was first
 	// ingested with, if it was, else DefaultBatch of the mapping's kind.
 	BatchSize int
