@@ -1,5 +1,10 @@
 package sqlstore
 
+import (
+	"context"
+	"database/sql"
+)
+
 // Ring exposes ring to the external tests, which check it against the
 // parsers in package sqlite.
 var Ring = ring
@@ -27,4 +32,22 @@ func SetCompactMaxKeys(n int) func() {
 	o := compactMaxKeys
 	compactMaxKeys = n
 	return func() { compactMaxKeys = o }
+}
+
+// InsertChunks inserts n rows (i, i*i, c) into table (a, b, c) in one write
+// transaction, as CommitBatch inserts a batch's rows (c a constant column,
+// bound once per statement); it returns the writer statements cached after.
+func (db *DB) InsertChunks(ctx context.Context, table string, n int, c string) (int, error) {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	err := db.connTx(ctx, nil, func(_ *sql.Conn, tx *sql.Tx) error {
+		return db.insertChunks(ctx, tx, table, "a, b", []string{"c"}, []any{c}, idx, func(dst []any, i int) []any {
+			return append(dst, int64(i), int64(i)*int64(i))
+		})
+	})
+	db.wstmts.mu.Lock()
+	defer db.wstmts.mu.Unlock()
+	return len(db.wstmts.stmts), err
 }
