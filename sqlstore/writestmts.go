@@ -36,12 +36,16 @@ func (w *writeStmts) exec(ctx context.Context, tx *sql.Tx, query string, args ..
 	return tx.ExecContext(ctx, query, args...)
 }
 
-// get returns query's cached statement, or nil after noting query.
+// get returns query's cached statement, or nil after noting query (if
+// the cache has room).
 func (w *writeStmts) get(query string) *sql.Stmt {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s, ok := w.stmts[query]; ok {
 		return s
+	}
+	if len(w.stmts) >= maxWriteStmts { // full: not noted, to be prepared in vain
+		return nil
 	}
 	if w.wanted == nil {
 		w.wanted = map[string]bool{}
