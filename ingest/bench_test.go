@@ -177,6 +177,11 @@ func BenchmarkPingStorage(b *testing.B) {
 			// The process's CPU time (user and system) per ping: on a shared
 			// machine a steadier figure than the rate.
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(rows*int64(b.N)), "cpu-ns/ping")
+			// The process's peak resident memory so far: the world's
+			// generation, then ingest (the batches in flight, SQLite's
+			// caches, the collector's slack); after sqlite, postgres's
+			// figure includes sqlite's peak.
+			b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-rss-MB")
 		})
 	}
 }
@@ -188,6 +193,15 @@ func cpuTime(tb testing.TB) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS is the process's peak resident memory so far, in bytes.
+func peakRSS(tb testing.TB) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return ru.Maxrss << 10 // Linux reports KiB
 }
 
 func envInt(tb testing.TB, name string, def int) int {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/near"
 	"github.com/writhq/writ/pingblock"
 	"github.com/writhq/writ/scope"
 	"github.com/writhq/writ/sqlstore"
@@ -371,7 +372,7 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 		lat, lon = 40.705, -73.995
 		radius   = 100.0
 		within   = 10 * time.Minute
-		mPerDeg  = 6371008.8 * math.Pi / 180
+		mPerDeg  = near.MetresPerDeg
 	)
 	cos := math.Cos(lat * math.Pi / 180)
 	round := func(v float64) float64 { return math.Round(v*1e6) / 1e6 }

@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/writhq/writ"
@@ -452,7 +453,7 @@ func ingestWorld(ctx context.Context, cfg *Config, st *writStore, f *fixture, w 
 		return err
 	}
 	s.BytesPerPing = float64(s.Bytes) / float64(max(sum.Stored, 1))
-	cfg.logf("%s: ingest %.1fs (%.0f pings/s), %.1f bytes/ping", s.Name, s.LoadS, s.PingsPerS, s.BytesPerPing)
+	cfg.logf("%s: ingest %.1fs (%.0f pings/s), %.1f bytes/ping; peak RSS of this process so far %d MB", s.Name, s.LoadS, s.PingsPerS, s.BytesPerPing, peakRSSMB())
 	return nil
 }
 
@@ -473,4 +474,14 @@ func startProfile(path string) (stop func() error, err error) {
 		pprof.StopCPUProfile()
 		return f.Close()
 	}, nil
+}
+
+// peakRSSMB is the process's peak resident memory so far, in MiB (Linux
+// reports ru_maxrss in KiB); 0 if it cannot tell.
+func peakRSSMB() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss >> 10
 }
