@@ -303,6 +303,61 @@ func (p Polygon) Within(outer Polygon) bool {
 	return true
 }
 
+// coverMargin grows a box before CoversBox tests it (about a tenth of a
+// millimetre), so that a point of the box is never close enough to an edge
+// for Contains' rounding to matter.
+const coverMargin = 1e-9
+
+// CoversBox reports whether every point of the box from min to max (edges
+// included) lies inside p as Contains decides: a reader that clips a block
+// of points whose box p covers may skip Contains for each of them. It is
+// conservative: false only means "test the points". The box, grown by
+// coverMargin, must have its corners inside and meet no edge of p; then no
+// point of it can be outside, as a path from a corner to such a point,
+// inside the box, would cross an edge.
+func (p Polygon) CoversBox(min, max Point) bool {
+	if len(p) < 3 || !(min.Lat <= max.Lat && min.Lon <= max.Lon) {
+		return false
+	}
+	lo := Point{Lat: min.Lat - coverMargin, Lon: min.Lon - coverMargin}
+	hi := Point{Lat: max.Lat + coverMargin, Lon: max.Lon + coverMargin}
+	for _, c := range [4]Point{lo, {lo.Lat, hi.Lon}, hi, {hi.Lat, lo.Lon}} {
+		if !p.Contains(c) {
+			return false
+		}
+	}
+	for i := range p {
+		if segmentMeetsBox(p[i], p[(i+1)%len(p)], lo, hi) {
+			return false
+		}
+	}
+	return true
+}
+
+// segmentMeetsBox reports whether the segment from a to b meets the closed
+// box from lo to hi (Liang–Barsky clipping).
+func segmentMeetsBox(a, b, lo, hi Point) bool {
+	t0, t1 := 0.0, 1.0
+	dLon, dLat := b.Lon-a.Lon, b.Lat-a.Lat
+	for _, e := range [4][2]float64{{-dLon, a.Lon - lo.Lon}, {dLon, hi.Lon - a.Lon}, {-dLat, a.Lat - lo.Lat}, {dLat, hi.Lat - a.Lat}} {
+		q, r := e[0], e[1] // the segment stays inside this side where q*t <= r
+		switch {
+		case q == 0:
+			if r < 0 {
+				return false // parallel to the side, and outside it
+			}
+		case q < 0:
+			t0 = math.Max(t0, r/q)
+		default:
+			t1 = math.Min(t1, r/q)
+		}
+		if t0 > t1 {
+			return false
+		}
+	}
+	return true
+}
+
 // Bounds returns the bounding box (min, max).
 func (p Polygon) Bounds() (min, max Point) {
 	min, max = Point{90, 180}, Point{-90, -180}

@@ -1,6 +1,8 @@
 package writ
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -96,6 +98,65 @@ func TestPolygon(t *testing.T) {
 	if !inner.Within(sq) || crossing.Within(sq) || sq.Within(inner) {
 		t.Errorf("Within: inner=%v crossing=%v outer-in-inner=%v; want true, false, false",
 			inner.Within(sq), crossing.Within(sq), sq.Within(inner))
+	}
+}
+
+func TestCoversBox(t *testing.T) {
+	sq := Polygon{{0, 0}, {0, 10}, {10, 10}, {10, 0}}
+	// A U: the notch from lon 4 to 6 is cut down to lat 2.
+	u := Polygon{{0, 0}, {10, 0}, {10, 4}, {2, 4}, {2, 6}, {10, 6}, {10, 10}, {0, 10}}
+	tests := []struct {
+		name   string
+		p      Polygon
+		lo, hi Point
+		want   bool
+	}{
+		{"inside", sq, Point{1, 1}, Point{2, 3}, true},
+		{"a point inside", sq, Point{5, 5}, Point{5, 5}, true},
+		{"across an edge", sq, Point{8, 8}, Point{11, 9}, false},
+		{"on an edge", sq, Point{0, 1}, Point{1, 2}, false},
+		{"outside", sq, Point{20, 20}, Point{21, 21}, false},
+		{"around the polygon", sq, Point{-1, -1}, Point{11, 11}, false},
+		{"corners inside, the notch within", u, Point{1, 1}, Point{9, 9}, false},
+		{"in an arm of the U", u, Point{3, 1}, Point{9, 3}, true},
+		{"in the notch", u, Point{5, 4.5}, Point{8, 5.5}, false},
+		{"min above max", sq, Point{3, 3}, Point{2, 2}, false},
+		{"no polygon", Polygon{{0, 0}, {1, 1}}, Point{0.5, 0.5}, Point{0.5, 0.5}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.p.CoversBox(tt.lo, tt.hi); got != tt.want {
+			t.Errorf("%s: CoversBox(%v, %v) = %v, want %v", tt.name, tt.lo, tt.hi, got, tt.want)
+		}
+	}
+	// Soundness on random polygons and boxes: wherever CoversBox says yes,
+	// Contains holds at every point of a grid over the box, edges included.
+	r := rand.New(rand.NewPCG(3, 4))
+	covered := 0
+	for range 2000 {
+		var p Polygon
+		n := 3 + r.IntN(9)
+		for i := range n { // a star around (0, 0): simple, often concave
+			a := 2 * math.Pi * (float64(i) + 0.5*r.Float64()) / float64(n)
+			d := 1 + 4*r.Float64()
+			p = append(p, Point{Lat: d * math.Sin(a), Lon: d * math.Cos(a)})
+		}
+		lo := Point{Lat: 4 * (r.Float64() - 0.5), Lon: 4 * (r.Float64() - 0.5)}
+		hi := Point{Lat: lo.Lat + r.Float64(), Lon: lo.Lon + r.Float64()}
+		if !p.CoversBox(lo, hi) {
+			continue
+		}
+		covered++
+		for i := range 11 {
+			for j := range 11 {
+				q := Point{Lat: lo.Lat + (hi.Lat-lo.Lat)*float64(i)/10, Lon: lo.Lon + (hi.Lon-lo.Lon)*float64(j)/10}
+				if !p.Contains(q) {
+					t.Fatalf("CoversBox(%v, %v) of %v, but %v is outside", lo, hi, p, q)
+				}
+			}
+		}
+	}
+	if covered < 100 {
+		t.Errorf("only %d random boxes covered: the check says little", covered)
 	}
 }
 

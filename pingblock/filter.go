@@ -19,6 +19,11 @@ type Clip struct {
 	// Inside, if set, is an exact test (a polygon, a circle) applied to the
 	// pings that pass the window and the box.
 	Inside func(lat, lon float64) bool
+	// Covers, if set with Inside, is asked once per block, with the
+	// block's box, before the first ping Inside would be asked of: true
+	// means Inside holds for every point of the box, so it is not asked.
+	// An area grant covers most blocks it is asked of.
+	Covers func(b Box) bool
 	// Window, if set, is asked first with the block's span (unix ms,
 	// inclusive) and box: ok false skips the block undecoded; otherwise
 	// only the pings from from to to (unix ms, inclusive) of the clip's
@@ -51,9 +56,9 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 	if n == 0 || bl.MaxT < c.From || bl.MinT >= c.To {
 		return dst, nil
 	}
+	box := Box{MinLat: float64(bl.MinLat) / 1e6, MinLon: float64(bl.MinLon) / 1e6, MaxLat: float64(bl.MaxLat) / 1e6, MaxLon: float64(bl.MaxLon) / 1e6}
 	if c.Window != nil {
-		from, to, ok := c.Window(bl.MinT, bl.MaxT, Box{MinLat: float64(bl.MinLat) / 1e6, MinLon: float64(bl.MinLon) / 1e6,
-			MaxLat: float64(bl.MaxLat) / 1e6, MaxLon: float64(bl.MaxLon) / 1e6})
+		from, to, ok := c.Window(bl.MinT, bl.MaxT, box)
 		if !ok || from > bl.MaxT || to < bl.MinT {
 			return dst, nil
 		}
@@ -95,6 +100,7 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 	// Select on time and position first, each kept ping moved down with
 	// its index in Line; then only the kept pings get their other fields.
 	k := 0
+	inside, covered := c.Inside, c.Covers == nil // covered: Covers was asked
 	for i := lo; i < hi; i++ {
 		p := &out[i]
 		if p.T < c.From || p.T >= c.To {
@@ -109,7 +115,13 @@ func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
 		if c.Keep != nil && !c.Keep(p.T, p.Lat, p.Lon) {
 			continue
 		}
-		if c.Inside != nil && !c.Inside(p.Lat, p.Lon) {
+		if inside != nil && !covered {
+			covered = true
+			if c.Covers(box) {
+				inside = nil
+			}
+		}
+		if inside != nil && !inside(p.Lat, p.Lon) {
 			continue
 		}
 		out[k] = Ping{T: p.T, Lat: p.Lat, Lon: p.Lon, Line: int64(i)}

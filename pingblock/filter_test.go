@@ -137,6 +137,24 @@ func TestFilter(t *testing.T) {
 			t.Fatalf("clip [%d, %d), Window [%d, %d]: %d pings, %v; want %d", tc.clip.From, tc.clip.To, tc.from, tc.to, len(got), err, len(want))
 		}
 	}
+	// Covers is asked once, with the header's box, before Inside would be;
+	// true spares Inside for the whole block, false leaves it to decide.
+	for _, covers := range []bool{true, false} {
+		var asked []Box
+		c := all
+		c.Inside = func(float64, float64) bool { return false }
+		c.Covers = func(bx Box) bool {
+			asked = append(asked, bx)
+			return covers
+		}
+		got, err := Filter(b, c)
+		if err != nil || !slices.Equal(asked, []Box{want[2].(Box)}) {
+			t.Fatalf("Covers %v: asked %v, %v; want once, of the header's box %v", covers, asked, err, want[2])
+		}
+		if n := map[bool]int{true: len(full), false: 0}[covers]; len(got) != n {
+			t.Fatalf("Covers %v: %d pings; want %d", covers, len(got), n)
+		}
+	}
 	// AppendFilter keeps what dst held.
 	dst := []Ping{{Device: "keep"}}
 	dst, err = AppendFilter(dst, b, Clip{From: math.MinInt64, To: math.MaxInt64})

@@ -358,6 +358,9 @@ func (r *pingRead) clip() pingblock.Clip {
 		c.Box = &pingblock.Box{MinLat: lo.Lat, MinLon: lo.Lon, MaxLat: hi.Lat, MaxLon: hi.Lon}
 		area := r.area
 		c.Inside = func(lat, lon float64) bool { return area.Contains(writ.Point{Lat: lat, Lon: lon}) }
+		c.Covers = func(b pingblock.Box) bool {
+			return area.CoversBox(writ.Point{Lat: b.MinLat, Lon: b.MinLon}, writ.Point{Lat: b.MaxLat, Lon: b.MaxLon})
+		}
 	}
 	c.From, c.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
 	c.Window = r.window

@@ -390,7 +390,6 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 	for _, tr := range geo.Fixes(rows) {
 		target = tr.Fixes
 	}
-	accurate := geo.Accurate(target, CoLocMaxAccM)
 	cg, err := f.grant(ctx, f.fence, "", nil, qs.from, qs.to, "bench.colocation.candidates")
 	if err != nil {
 		return nil, err
@@ -409,7 +408,7 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 	after := f.db.NearStats()
 	res := coloc.Result()
 	step("geo")
-	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(accurate), Reads: 2,
+	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(coloc.Query().Probes), Reads: 2,
 		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps,
 		IndexRows: after.IndexRows - before.IndexRows, BlocksFetched: after.Fetched - before.Fetched}
 	return c, nil
