@@ -172,3 +172,90 @@ func TestStrict(t *testing.T) {
 		t.Errorf("File(strict) quarantined %d rows, want 0", got)
 	}
 }
+
+// TestManyBatchesInOrder ingests a file of many small batches, which the
+// parser, the store's layout and its commits work on at once: the batches
+// are committed in file order, each row stored or quarantined at its own
+// line, and under --strict the batches before the bad row's are committed
+// and none after.
+func TestManyBatchesInOrder(t *testing.T) {
+	const rows, size = 2000, 16
+	write := func(bad func(i int) bool) string {
+		var b strings.Builder
+		b.WriteString("imei,time,latitude,longitude,accuracy\n")
+		for i := range rows {
+			lat := "50.8466"
+			if bad(i) {
+				lat = "91.5"
+			}
+			fmt.Fprintf(&b, "35-209900-%06d-1,2026-10-01T%02d:%02d:%02dZ,%s,4.3528,12\n", i%97, i/3600, i/60%60, i%60, lat)
+		}
+		path := filepath.Join(t.TempDir(), "pings.csv")
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	ctx := context.Background()
+
+	db := openSQLite(t)
+	b := newBases(t, db)
+	s, err := ingest.File(ctx, db, mapping(t, "pings_csv.json"), write(func(i int) bool { return i%37 == 5 }), ingest.Options{Basis: b.authority, BatchSize: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantLines []int64
+	for i := range rows {
+		if i%37 == 5 {
+			wantLines = append(wantLines, int64(i+2)) // the header is line 1
+		}
+	}
+	if s.Batches != rows/size || s.Stored != int64(rows-len(wantLines)) || s.Quarantined != int64(len(wantLines)) {
+		t.Errorf("summary: %d batches, %d stored, %d quarantined; want %d, %d, %d", s.Batches, s.Stored, s.Quarantined, rows/size, rows-len(wantLines), len(wantLines))
+	}
+	var nos []int64
+	q, err := db.Reader().Query("SELECT batch_no FROM ingest_batches ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q.Next() {
+		var n int64
+		if err := q.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		nos = append(nos, n)
+	}
+	q.Close()
+	for i, n := range nos {
+		if n != int64(i) {
+			t.Fatalf("batches committed in the order %v; want 0, 1, 2, ...", nos)
+		}
+	}
+	var lines []int64
+	q, err = db.Reader().Query("SELECT src_offset FROM ingest_quarantine ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q.Next() {
+		var l int64
+		if err := q.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	q.Close()
+	if !reflect.DeepEqual(lines, wantLines) {
+		t.Errorf("quarantined lines %v; want %v", lines, wantLines)
+	}
+
+	// --strict: the bad row is row 1,499 (line 1,501), in batch 93.
+	db = openSQLite(t)
+	b = newBases(t, db)
+	_, err = ingest.File(ctx, db, mapping(t, "pings_csv.json"), write(func(i int) bool { return i == 1499 }), ingest.Options{Basis: b.authority, BatchSize: size, Strict: true})
+	if err == nil || !strings.Contains(err.Error(), "line 1501") || !strings.Contains(err.Error(), "batch 93 not committed") {
+		t.Fatalf("File(strict) = %v; want the bad row of line 1501, batch 93", err)
+	}
+	if got := count(t, db, "pings"); got != 93*size {
+		t.Errorf("File(strict) stored %d pings; want the %d of batches 0 to 92", got, 93*size)
+	}
+}
