@@ -51,3 +51,19 @@ func (db *DB) InsertChunks(ctx context.Context, table string, n int, c string) (
 	defer db.wstmts.mu.Unlock()
 	return len(db.wstmts.stmts), err
 }
+
+// ReadStmt is the ping reads' statement cache's stmt: query prepared on the
+// read pool, and the release the caller owes once done with it.
+func (db *DB) ReadStmt(query string) (*sql.Stmt, func(), error) {
+	return db.pings.stmt(db, query)
+}
+
+// MaxReadStmts is how many statements the ping reads' cache keeps.
+const MaxReadStmts = maxStmts
+
+// ReadStmtsCached is how many statements the ping reads' cache holds.
+func (db *DB) ReadStmtsCached() int {
+	db.pings.mu.Lock()
+	defer db.pings.mu.Unlock()
+	return len(db.pings.stmts)
+}

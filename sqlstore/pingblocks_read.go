@@ -105,12 +105,13 @@ var oneShot = 2048
 // batch order, until a page is full, so that a page of a large read holds
 // in memory only the blocks of the batches it needs.
 func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, minBatch int64, emit emitFunc) error {
-	stmt, err := db.pings.stmt(db, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`)
+	stmt, release, err := db.pings.stmt(db, `SELECT batch, part, block FROM `+table+` WHERE `+cond+` AND last >= ?`)
 	if err != nil {
 		return err
 	}
 	rows, err := stmt.QueryContext(ctx, append(slices.Clip(args), minBatch)...)
 	if err != nil {
+		release()
 		return err
 	}
 	var refs []blockRef
@@ -123,6 +124,7 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 		refs = append(refs, r)
 	}
 	rows.Close()
+	release()
 	if err := rows.Err(); err != nil {
 		return err
 	}
@@ -527,7 +529,7 @@ type pingStmts struct {
 	// the read's shape (how many devices, ranges, hours): parsing a read of
 	// 64 ORed seeks took SQLite longer than running it. At most maxStmts.
 	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	stmts map[string]*readStmt
 	// batches caches *pingBatchInfo by batch id: a committed batch's
 	// provenance never changes, and only committed batches are read. (A
 	// purge that deletes batches must clear it: SQLite may reuse the
@@ -546,30 +548,52 @@ func (p *pingStmts) prepare(db *DB) (*sql.Stmt, error) {
 // maxStmts bounds the prepared reads a DB keeps.
 const maxStmts = 256
 
-// stmt returns query prepared on the read pool, preparing it once.
-func (p *pingStmts) stmt(db *DB, query string) (*sql.Stmt, error) {
+// readStmt is a cached read and its users: one evicted from the cache is
+// closed when its last user releases it, not under a read still using it.
+type readStmt struct {
+	s       *sql.Stmt
+	users   int
+	evicted bool
+}
+
+// stmt returns query prepared on the read pool, preparing it once, and the
+// release its caller must call when done with it (after the rows are
+// closed).
+func (p *pingStmts) stmt(db *DB, query string) (*sql.Stmt, func(), error) {
 	query = db.q(query)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.stmts[query]; ok {
-		return s, nil
-	}
-	s, err := db.r.PrepareContext(context.Background(), query)
-	if err != nil {
-		return nil, err
-	}
-	if p.stmts == nil {
-		p.stmts = map[string]*sql.Stmt{}
-	}
-	if len(p.stmts) >= maxStmts {
-		for k, old := range p.stmts { // evict one, any
-			old.Close()
-			delete(p.stmts, k)
-			break
+	rs, ok := p.stmts[query]
+	if !ok {
+		s, err := db.r.PrepareContext(context.Background(), query)
+		if err != nil {
+			return nil, nil, err
 		}
+		if p.stmts == nil {
+			p.stmts = map[string]*readStmt{}
+		}
+		if len(p.stmts) >= maxStmts {
+			for k, old := range p.stmts { // evict one, any
+				delete(p.stmts, k)
+				if old.evicted = true; old.users == 0 {
+					old.s.Close()
+				}
+				break
+			}
+		}
+		rs = &readStmt{s: s}
+		p.stmts[query] = rs
 	}
-	p.stmts[query] = s
-	return s, nil
+	rs.users++
+	return rs.s, func() { p.release(rs) }, nil
+}
+
+func (p *pingStmts) release(rs *readStmt) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if rs.users--; rs.users == 0 && rs.evicted {
+		rs.s.Close()
+	}
 }
 
 func (p *pingStmts) close() {
@@ -578,8 +602,8 @@ func (p *pingStmts) close() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range p.stmts {
-		s.Close()
+	for _, rs := range p.stmts {
+		rs.s.Close()
 	}
 	p.stmts = nil
 }

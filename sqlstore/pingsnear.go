@@ -349,15 +349,17 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, st *nearStmt, emi
 			q = `SELECT batch, part, block FROM ping_cell_blocks WHERE (hour, cell, batch, part) IN (VALUES ` +
 				`(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER))` + strings.Repeat(", (?, ?, ?, ?)", size-1) + `)`
 		}
-		stmt, err := db.pings.stmt(db, q)
+		stmt, release, err := db.pings.stmt(db, q)
 		if err != nil {
 			return err
 		}
 		rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
 		if err != nil {
+			release()
 			return err
 		}
 		refs, err := scanRefs(nil, rows)
+		release()
 		if err != nil {
 			return err
 		}
@@ -375,10 +377,11 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, st *nearStmt, emi
 // key, and a block whose extent no probe of m comes near is left out (one
 // whose extent is NULL is kept).
 func (db *DB) nearKeys(ctx context.Context, tx *sql.Tx, query string, args []any, width int, m *near.Matcher, keys []any) ([]any, error) {
-	stmt, err := db.pings.stmt(db, query)
+	stmt, release, err := db.pings.stmt(db, query)
 	if err != nil {
 		return keys, err
 	}
+	defer release()
 	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
 	if err != nil {
 		return keys, err
