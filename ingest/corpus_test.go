@@ -213,37 +213,13 @@ func TestManyBatchesInOrder(t *testing.T) {
 	if s.Batches != rows/size || s.Stored != int64(rows-len(wantLines)) || s.Quarantined != int64(len(wantLines)) {
 		t.Errorf("summary: %d batches, %d stored, %d quarantined; want %d, %d, %d", s.Batches, s.Stored, s.Quarantined, rows/size, rows-len(wantLines), len(wantLines))
 	}
-	var nos []int64
-	q, err := db.Reader().Query("SELECT batch_no FROM ingest_batches ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for q.Next() {
-		var n int64
-		if err := q.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		nos = append(nos, n)
-	}
-	q.Close()
+	nos := int64s(t, db, "SELECT batch_no FROM ingest_batches ORDER BY id")
 	for i, n := range nos {
 		if n != int64(i) {
 			t.Fatalf("batches committed in the order %v; want 0, 1, 2, ...", nos)
 		}
 	}
-	var lines []int64
-	q, err = db.Reader().Query("SELECT src_offset FROM ingest_quarantine ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for q.Next() {
-		var l int64
-		if err := q.Scan(&l); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, l)
-	}
-	q.Close()
+	lines := int64s(t, db, "SELECT src_offset FROM ingest_quarantine ORDER BY id")
 	if !reflect.DeepEqual(lines, wantLines) {
 		t.Errorf("quarantined lines %v; want %v", lines, wantLines)
 	}
@@ -258,4 +234,26 @@ func TestManyBatchesInOrder(t *testing.T) {
 	if got := count(t, db, "pings"); got != 93*size {
 		t.Errorf("File(strict) stored %d pings; want the %d of batches 0 to 92", got, 93*size)
 	}
+}
+
+// int64s returns the one integer column of query's rows, in order.
+func int64s(tb testing.TB, db *sqlstore.DB, query string) []int64 {
+	tb.Helper()
+	q, err := db.Reader().Query(query)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer q.Close()
+	var out []int64
+	for q.Next() {
+		var v int64
+		if err := q.Scan(&v); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	if err := q.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
