@@ -456,5 +456,7 @@ func quarantined(r *row, bad *RowError) writ.QuarantinedRow {
 // hash is the content hash of a row: hex SHA-256 of its bytes as read.
 func hash(raw []byte) string {
 	h := sha256.Sum256(raw)
-	return hex.EncodeToString(h[:])
+	var x [2 * sha256.Size]byte // on the stack: one allocation a row, the string's
+	hex.Encode(x[:], h[:])
+	return string(x[:])
 }
