@@ -157,11 +157,21 @@ type CoLocated struct {
 // CoLocationResult answers a co-location request: the target's grant and the
 // grant the candidates were read under.
 type CoLocationResult struct {
-	Grant           GrantInfo   `json:"grant"`
-	CandidatesGrant GrantInfo   `json:"candidates_grant"`
-	Target          string      `json:"target"`
-	Pseudonymous    bool        `json:"pseudonymous"`
-	Devices         []CoLocated `json:"devices"`
+	Grant           GrantInfo `json:"grant"`
+	CandidatesGrant GrantInfo `json:"candidates_grant"`
+	Target          string    `json:"target"`
+	Pseudonymous    bool      `json:"pseudonymous"`
+	// Excluded lists, with exclude=homework, the target's inferred home and
+	// workplace, around which (ExcludedRadiusM) its fixes were left out.
+	Excluded        []ExcludedPlace `json:"excluded,omitempty"`
+	ExcludedRadiusM float64         `json:"excluded_radius_m,omitempty"`
+	Devices         []CoLocated     `json:"devices"`
+}
+
+// ExcludedPlace is a place a co-location left out: the target's home or work.
+type ExcludedPlace struct {
+	Kind string `json:"kind"` // home or work
+	Anchor
 }
 
 // TokenCount is one device of a geofence step-1 answer: its token and how
@@ -675,12 +685,23 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 // whose devices come back as its pseudonymous tokens (identify them through
 // steps 2 and 3 with step1=ID).
 func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *caller) error {
-	aq, err := s.parseAnalytics(r, "candidates", "radius", "within")
+	aq, err := s.parseAnalytics(r, "candidates", "radius", "within", "exclude", "tz")
 	if err != nil {
 		return err
 	}
 	if len(aq.q.Selectors) != 1 {
 		return writ.Errorf(writ.EInvalid, "name the one target device: selector=device:ID")
+	}
+	hw := geo.HomeWorkOptions{Loc: time.UTC}
+	switch x := aq.extra.Get("exclude"); x {
+	case "", "homework":
+	default:
+		return writ.Errorf(writ.EInvalid, "exclude=%q: the one exclusion is exclude=homework (the target's own home and workplace)", x)
+	}
+	if tz := aq.extra.Get("tz"); tz != "" {
+		if hw.Loc, err = time.LoadLocation(tz); err != nil {
+			return writ.Errorf(writ.EInvalid, "tz %q is not a time zone name", tz)
+		}
 	}
 	candID, err := aq.id("candidates")
 	if err != nil {
@@ -720,6 +741,22 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	} else if err := s.precheck(ctx, c, creq, ""); err != nil {
 		return err
 	}
+	// Meeting the household at home or colleagues at work is explained;
+	// with exclude=homework the target's fixes there are left out.
+	var excluded []ExcludedPlace
+	if aq.extra.Get("exclude") == "homework" {
+		var home, work *geo.Anchor
+		o.Exclude, home, work = geo.HomeWorkAreas(tfix, hw)
+		for _, x := range []struct {
+			kind string
+			a    *geo.Anchor
+		}{{"home", home}, {"work", work}} {
+			if x.a != nil {
+				excluded = append(excluded, ExcludedPlace{Kind: x.kind, Anchor: Anchor{Lat: x.a.Lat, Lon: x.a.Lon, Place: x.a.Place,
+					Hours: x.a.Hours, Days: x.a.Days, Confidence: x.a.Confidence}})
+			}
+		}
+	}
 	// Only the pings near the target's fixes are read: over a city and a
 	// month, the whole area search would be most of the data.
 	coloc := geo.NewCoLocator(tfix, target, o)
@@ -728,7 +765,10 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	res := CoLocationResult{Grant: grantInfo(grant), CandidatesGrant: grantInfo(cgrant), Target: target,
-		Pseudonymous: pseudo, Devices: []CoLocated{}}
+		Pseudonymous: pseudo, Excluded: excluded, Devices: []CoLocated{}}
+	if excluded != nil {
+		res.ExcludedRadiusM = geo.HomeWorkRadiusM
+	}
 	var fs []geo.Feature
 	for _, m := range coloc.Result() {
 		d := m.Device
@@ -742,6 +782,9 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	// returned, only their ranking).
 	_, f := trajectoryOf(target, tfix, geo.TrajectoryOptions{})
 	fs = append(fs, f)
+	for i, x := range excluded { // o.Exclude holds their discs, in this order
+		fs = append(fs, geo.AreaFeature(o.Exclude[i], map[string]any{"kind": "excluded", "place": x.Kind}))
+	}
 	writeResult(w, aq, res, fs)
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +213,68 @@ func TestTrajectoryClippedToGrant(t *testing.T) {
 		Selectors: []writ.Selector{devD2}}, Analytics{}.Set("dist", "500"))
 	if err != nil || len(hw.Devices) != 1 || hw.Devices[0].Home == nil || hw.Devices[0].Home.Confidence <= 0 {
 		t.Fatalf("HomeWork = %+v, %v; want a home (night dwell) with confidence", hw, err)
+	}
+}
+
+// TestCoLocationExcludeHomeWork: with exclude=homework the target's fixes
+// at its inferred home are left out, so the household met only there drops
+// out and the company kept elsewhere stays; the result names the home left
+// out, and the GeoJSON draws it.
+func TestCoLocationExcludeHomeWork(t *testing.T) {
+	e := newSQLiteEnv(t)
+	ctx := context.Background()
+	tm := e.team()
+	devD3 := writ.Selector{Kind: writ.SelDevice, Value: "D3"}
+	a := tm.locAuthority(writ.KindSearchWarrant, "SW-HW", writ.CatLocation, []writ.Selector{devD1, devD2, devD3}, nil)
+	const homeLat, homeLon = 52.0, 4.0
+	for d := 1; d <= 4; d++ {
+		// Nights at home, D1 (the target) and D2 (the household) together.
+		for i := range 24 {
+			at := day(d).Add(22*time.Hour + time.Duration(i)*20*time.Minute)
+			tm.insertPings(ping("D1", at, homeLat, homeLon), ping("D2", at, homeLat, homeLon+0.0001))
+		}
+	}
+	for _, d := range []int{2, 4} { // lunch with D3 at a café 2 km away
+		at := day(d).Add(12 * time.Hour)
+		tm.insertPings(walk("D1", at, 4, homeLat+0.018, homeLon)...)
+		tm.insertPings(walk("D3", at, 4, homeLat+0.018, homeLon)...)
+	}
+	q := ReadQuery{AuthorityID: a.ID, Purpose: locPurpose, Selectors: []writ.Selector{devD1}}
+	devices := func(res *CoLocationResult) []string {
+		var out []string
+		for _, d := range res.Devices {
+			out = append(out, d.Device)
+		}
+		return out
+	}
+	all, err := tm.invC.CoLocation(ctx, tm.caseID, q, nil)
+	if err != nil {
+		t.Fatalf("CoLocation: %v", err)
+	}
+	if got := devices(all); !slices.Equal(got, []string{"D2", "D3"}) || all.Excluded != nil {
+		t.Fatalf("co-located = %v (excluded %v); want D2 (4 nights at home), then D3, nothing excluded", got, all.Excluded)
+	}
+	res, err := tm.invC.CoLocation(ctx, tm.caseID, q, Analytics{}.Set("exclude", "homework"))
+	if err != nil {
+		t.Fatalf("CoLocation(exclude=homework): %v", err)
+	}
+	if got := devices(res); !slices.Equal(got, []string{"D3"}) {
+		t.Errorf("co-located without home and work = %v; want D3 only", got)
+	}
+	if len(res.Excluded) != 1 || res.Excluded[0].Kind != "home" || res.ExcludedRadiusM != 150 ||
+		math.Abs(res.Excluded[0].Lat-homeLat) > 0.001 || math.Abs(res.Excluded[0].Lon-homeLon) > 0.001 {
+		t.Errorf("excluded = %+v within %v m; want the home at (%v, %v) within 150 m", res.Excluded, res.ExcludedRadiusM, homeLat, homeLon)
+	}
+	raw, err := tm.invC.AnalyseGeoJSON(ctx, tm.caseID, "location/colocation", q, Analytics{}.Set("exclude", "homework"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := checkGeoJSON(t, raw); k["Polygon"] != 1 || k["LineString"]+k["MultiLineString"] == 0 {
+		t.Errorf("co-location GeoJSON = %v; want the target's track and the home left out", k)
+	}
+	for _, bad := range []Analytics{Analytics{}.Set("exclude", "work"), Analytics{}.Set("exclude", "homework").Set("tz", "Mars/Olympus")} {
+		_, err := tm.invC.CoLocation(ctx, tm.caseID, q, bad)
+		wantErr(t, fmt.Sprintf("co-location with %v", bad), err, writ.EInvalid, "")
 	}
 }
 

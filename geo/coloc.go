@@ -26,6 +26,28 @@ type CoLocOptions struct {
 	Exclude []Area
 }
 
+// HomeWorkRadiusM is how far around a target's home and workplace
+// HomeWorkAreas reaches: a stay's fixes scatter over 50-100 m, and a
+// neighbour's or colleague's phone within the co-location radius of them
+// is explained too.
+const HomeWorkRadiusM = 150
+
+// HomeWorkAreas returns the target's own home and workplace as areas for
+// CoLocOptions.Exclude (discs of HomeWorkRadiusM), with the anchors found
+// (nil if none): HomeWork on the stays of its accurate fixes, broken only
+// at 3-hour silences, as home inference takes them (docs/geo.md).
+func HomeWorkAreas(target []Fix, o HomeWorkOptions) (areas []Area, home, work *Anchor) {
+	stays := StayPoints(Accurate(target, 100), StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour})
+	places, labels := Places(stays, 0, 0)
+	home, work = HomeWork(stays, places, labels, o)
+	for _, a := range []*Anchor{home, work} {
+		if a != nil {
+			areas = append(areas, Circle{Center: writ.Point{Lat: a.Lat, Lon: a.Lon}, RadiusM: HomeWorkRadiusM})
+		}
+	}
+	return areas, home, work
+}
+
 func (o CoLocOptions) norm() CoLocOptions {
 	if o.RadiusM <= 0 {
 		o.RadiusM = 100

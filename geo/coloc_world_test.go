@@ -2,9 +2,6 @@ package geo
 
 import (
 	"slices"
-	"time"
-
-	"github.com/writhq/writ"
 	"testing"
 )
 
@@ -61,14 +58,6 @@ func TestCoLocationRing(t *testing.T) {
 }
 
 func sellerOpts(fs []Fix) CoLocOptions {
-	stays := StayPoints(Accurate(fs, 100), StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour})
-	places, labels := Places(stays, 0, 0)
-	home, work := HomeWork(stays, places, labels, HomeWorkOptions{Loc: brussels})
-	o := CoLocOptions{}
-	for _, a := range []*Anchor{home, work} {
-		if a != nil {
-			o.Exclude = append(o.Exclude, Circle{Center: writ.Point{Lat: a.Lat, Lon: a.Lon}, RadiusM: 150})
-		}
-	}
-	return o
+	areas, _, _ := HomeWorkAreas(fs, HomeWorkOptions{Loc: brussels})
+	return CoLocOptions{Exclude: areas}
 }

@@ -134,13 +134,17 @@ func locationCmd() *command {
 			return nil
 		})
 	coloc := analysisLeaf("colocation", "devices met with a target device (--selector device:ID)",
-		[]string{"candidates=geofence_step1 authority to read candidates under (returned as tokens)", "radius=encounter distance in metres", "within=encounter time (e.g. 10m)"},
+		[]string{"candidates=geofence_step1 authority to read candidates under (returned as tokens)", "radius=encounter distance in metres", "within=encounter time (e.g. 10m)",
+			"exclude=homework: leave out the target's fixes within 150 m of its inferred home and workplace", "tz=time zone of the target's routine, for exclude=homework (default UTC)"},
 		func(ctx context.Context, c *clientCtx, id int64, q api.ReadQuery, a api.Analytics, _ []string) error {
 			res, err := c.CoLocation(ctx, id, q, a)
 			if err != nil || c.json {
 				return orJSON(c.e, res, err)
 			}
 			analysed(c, res.Grant)
+			for _, x := range res.Excluded {
+				fmt.Fprintf(c.e.stdout, "left out: the target's %s at %.5f, %.5f (within %.0f m; confidence %.2f)\n", x.Kind, x.Lat, x.Lon, res.ExcludedRadiusM, x.Confidence)
+			}
 			table(c.e.stdout, "DEVICE\tDAYS\tPLACES\tENCOUNTERS\tSCORE", func(w io.Writer) {
 				for _, d := range res.Devices {
 					fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%.2f\n", d.Device, d.Days, d.Places, d.Encounters, d.Score)

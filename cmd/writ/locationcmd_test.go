@@ -28,6 +28,14 @@ func TestLocationCommands(t *testing.T) {
 			t.Errorf("%s --geojson = exit %d, %.200q (%s); want a non-empty FeatureCollection", strings.Join(cmd, " "), code, out, errs)
 		}
 	}
+	// Co-location of the seller's phone away from its home and workplace.
+	code, out, errs = c.run("", append([]string{"location", "colocation", "--selector", "device:" + st.Device, "--exclude", "homework", "--tz", "Europe/Brussels"}, loc...)...)
+	if code != 0 || !strings.Contains(out, "left out: the target's home at ") || !strings.Contains(out, "DEVICE") {
+		t.Errorf("location colocation --exclude homework = exit %d\n%s\n%s; want the home left out, then the devices met", code, out, errs)
+	}
+	if code, _, errs := c.run("", append([]string{"location", "colocation", "--selector", "device:" + st.Device, "--exclude", "gym"}, loc...)...); code == 0 || !strings.Contains(errs, "exclude=homework") {
+		t.Errorf("location colocation --exclude gym = exit %d, %q; want a usage error naming exclude=homework", code, errs)
+	}
 	if code, out, errs := c.run("", append([]string{"plates", "sightings"}, plates...)...); code != 0 || !strings.Contains(out, "PLATE") {
 		t.Errorf("plates sightings = exit %d\n%s\n%s", code, out, errs)
 	}
