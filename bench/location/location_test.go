@@ -189,6 +189,9 @@ func TestRunSmall(t *testing.T) {
 		if s.BytesPerPing <= 0 {
 			t.Errorf("%s: %v bytes per ping", s.Name, s.BytesPerPing)
 		}
+		if a := s.CoLocAway; s.Name != "postgis" && (a.TargetFixes == 0 || a.TargetFixes >= s.CoLoc.TargetFixes || a.P50 <= 0) {
+			t.Errorf("%s: co-location away from home and work %+v; want some of the target's %d fixes left out, and the rest read", s.Name, a, s.CoLoc.TargetFixes)
+		}
 	}
 	if traj, area := rep.Mismatches(); traj > 0 || area > 0 {
 		t.Errorf("row counts differ between the sides: %d trajectories, %d area searches; checks %q", traj, area, rep.Checks)

@@ -42,6 +42,10 @@ type Side struct {
 	Area         Latency            `json:"area"`
 	Gate         Latency            `json:"gate,omitzero"` // writ: one gate decision, audited
 	CoLoc        CoLoc              `json:"colocation"`
+	// CoLocAway is writ's co-location with exclude=homework, as an
+	// investigator asks for the company kept away from home and work: not
+	// the issue's query, reported beside it.
+	CoLocAway CoLoc `json:"colocation_away,omitzero"`
 	Notes        []string           `json:"notes,omitempty"`
 
 	trajRows, areaRows []int
@@ -233,6 +237,12 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			v += mark(s.CoLoc.P50 <= 100)
 		}
 		return v
+	})
+	row(fmt.Sprintf("co-location away from the target's home and work (exclude=homework), %d days (ms)", min(r.Days, CoLocDays)), "(no target; not the issue's query)", func(s *Side) string {
+		if len(s.CoLocAway.Runs) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("**%.0f** (%d target fixes left, %d devices found; runs %s)", s.CoLocAway.P50, s.CoLocAway.TargetFixes, s.CoLocAway.Devices, floats(s.CoLocAway.Runs))
 	})
 	b.WriteString("\n")
 	for _, s := range r.Sides {

@@ -192,6 +192,10 @@ const (
 	CoLocDays    = 30
 )
 
+// worldZone is the world's routines' time zone (fixed UTC+1, docs/world.md),
+// for inferring the target's home and work.
+var worldZone = time.FixedZone("UTC+1", 3600)
+
 // newQueries turns the sample into trajectories (the sampled device's UTC
 // day) and area searches (a square centred on the sampled ping, over its
 // clock hour); the first half of each is a warm-up, run but not timed.

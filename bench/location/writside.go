@@ -305,7 +305,7 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	if err != nil {
 		return nil, err
 	}
-	err = colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs) })
+	err = colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs, false) })
 	if err := stop(); err != nil {
 		return nil, err
 	}
@@ -313,6 +313,10 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms (last run: %v)", s.Name, floats(s.CoLoc.Runs), s.CoLoc.Steps)
+	if err := colocRuns(&s.CoLocAway, func() (*CoLoc, error) { return f.colocate(ctx, qs, true) }); err != nil {
+		return nil, fmt.Errorf("co-location away from home and work: %w", err)
+	}
+	cfg.logf("%s: co-location away from home and work runs %v ms, %d target fixes left (last run: %v)", s.Name, floats(s.CoLocAway.Runs), s.CoLocAway.TargetFixes, s.CoLocAway.Steps)
 	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, then, under the geofence warrant, the pings within %d m and %s of its accurate fixes in one PingsNear (which reads only the (hour, cell) blocks around them), counted by a geo.CoLocator as they come; both gate decisions are in its time.",
 		min(cfg.Days, CoLocDays), CoLocRadiusM, CoLocWithin))
 	return s, nil
@@ -367,8 +371,10 @@ func colocRuns(c *CoLoc, run func() (*CoLoc, error)) error {
 // colocate finds the devices met with the target over the window, through
 // the store's reads, as the API does: the target's fixes under the device
 // warrant, then one PingsNear under the geofence warrant, which reads only
-// the blocks around the target's accurate fixes, and geo.CoLocation.
-func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
+// the blocks around the target's accurate fixes, and geo.CoLocation. With
+// away, the target's fixes at its inferred home and work are left out
+// first (the API's exclude=homework).
+func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc, error) {
 	steps := map[string]float64{}
 	start := time.Now()
 	t := start
@@ -395,7 +401,12 @@ func (f *fixture) colocate(ctx context.Context, qs *queries) (*CoLoc, error) {
 		return nil, err
 	}
 	step("gate")
-	coloc := geo.NewCoLocator(target, qs.target, geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM})
+	o := geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM}
+	if away {
+		o.Exclude, _, _ = geo.HomeWorkAreas(target, geo.HomeWorkOptions{Loc: worldZone})
+		step("home and work")
+	}
+	coloc := geo.NewCoLocator(target, qs.target, o)
 	before := f.db.NearStats()
 	near, err := f.db.PingsNear(ctx, cg, coloc.Query(), func(p *writ.NearPing) error {
 		coloc.Add(p)
