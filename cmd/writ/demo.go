@@ -355,7 +355,7 @@ Audit (as audrey, or locally on the data directory):
 		st.Tokens["olga"], read("contacts", "comms", ""),
 		strings.Replace(read("comms communities", "comms", ""), "writ read comms", "writ comms", 1),
 		strings.Replace(read("location homework", "location", " --selector device:"+st.Device), "writ read location", "writ location", 1),
-		strings.Replace(read("location colocation", "location", " --selector device:"+st.Device), "writ read location", "writ location", 1),
+		strings.Replace(read("location colocation", "location", " --selector device:"+st.Device+" --exclude homework --tz Europe/Brussels"), "writ read location", "writ location", 1),
 		strings.Replace(read("plates convoy", "plates", " --selector plate:"+st.Plate), "writ read plates", "writ plates", 1),
 		st.Tokens["ivy"], base, st.CaseID, st.Auth["comms"], day(st.From.Add(24*time.Hour)), day(st.To),
 		st.CaseID, st.Auth["plates"], st.Plate, int(time.Since(st.From).Hours())+24, st.CaseID,
