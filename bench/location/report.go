@@ -45,8 +45,8 @@ type Side struct {
 	// CoLocAway is writ's co-location with exclude=homework, as an
 	// investigator asks for the company kept away from home and work: not
 	// the issue's query, reported beside it.
-	CoLocAway CoLoc `json:"colocation_away,omitzero"`
-	Notes        []string           `json:"notes,omitempty"`
+	CoLocAway CoLoc    `json:"colocation_away,omitzero"`
+	Notes     []string `json:"notes,omitempty"`
 
 	trajRows, areaRows []int
 }
