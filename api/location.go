@@ -161,8 +161,11 @@ type CoLocationResult struct {
 	CandidatesGrant GrantInfo `json:"candidates_grant"`
 	Target          string    `json:"target"`
 	Pseudonymous    bool      `json:"pseudonymous"`
-	// Excluded lists, with exclude=homework, the target's inferred home and
-	// workplace, around which (ExcludedRadiusM) its fixes were left out.
+	// Exclude echoes the request's exclude; Excluded lists, for
+	// exclude=homework, the target's inferred home and workplace, around
+	// which (ExcludedRadiusM) its fixes were left out: none if neither was
+	// found.
+	Exclude         string          `json:"exclude,omitempty"`
 	Excluded        []ExcludedPlace `json:"excluded,omitempty"`
 	ExcludedRadiusM float64         `json:"excluded_radius_m,omitempty"`
 	Devices         []CoLocated     `json:"devices"`
@@ -765,7 +768,7 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	res := CoLocationResult{Grant: grantInfo(grant), CandidatesGrant: grantInfo(cgrant), Target: target,
-		Pseudonymous: pseudo, Excluded: excluded, Devices: []CoLocated{}}
+		Pseudonymous: pseudo, Exclude: aq.extra.Get("exclude"), Excluded: excluded, Devices: []CoLocated{}}
 	if excluded != nil {
 		res.ExcludedRadiusM = geo.HomeWorkRadiusM
 	}

@@ -251,7 +251,7 @@ func TestCoLocationExcludeHomeWork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CoLocation: %v", err)
 	}
-	if got := devices(all); !slices.Equal(got, []string{"D2", "D3"}) || all.Excluded != nil {
+	if got := devices(all); !slices.Equal(got, []string{"D2", "D3"}) || all.Excluded != nil || all.Exclude != "" {
 		t.Fatalf("co-located = %v (excluded %v); want D2 (4 nights at home), then D3, nothing excluded", got, all.Excluded)
 	}
 	res, err := tm.invC.CoLocation(ctx, tm.caseID, q, Analytics{}.Set("exclude", "homework"))
@@ -261,7 +261,7 @@ func TestCoLocationExcludeHomeWork(t *testing.T) {
 	if got := devices(res); !slices.Equal(got, []string{"D3"}) {
 		t.Errorf("co-located without home and work = %v; want D3 only", got)
 	}
-	if len(res.Excluded) != 1 || res.Excluded[0].Kind != "home" || res.ExcludedRadiusM != 150 ||
+	if res.Exclude != "homework" || len(res.Excluded) != 1 || res.Excluded[0].Kind != "home" || res.ExcludedRadiusM != 150 ||
 		math.Abs(res.Excluded[0].Lat-homeLat) > 0.001 || math.Abs(res.Excluded[0].Lon-homeLon) > 0.001 {
 		t.Errorf("excluded = %+v within %v m; want the home at (%v, %v) within 150 m", res.Excluded, res.ExcludedRadiusM, homeLat, homeLon)
 	}
@@ -271,6 +271,14 @@ func TestCoLocationExcludeHomeWork(t *testing.T) {
 	}
 	if k := checkGeoJSON(t, raw); k["Polygon"] != 1 || k["LineString"]+k["MultiLineString"] == 0 {
 		t.Errorf("co-location GeoJSON = %v; want the target's track and the home left out", k)
+	}
+	// Over Sunday's lunch alone there is no night and no weekday: nothing
+	// to leave out, and the answer says so by echoing exclude alone.
+	sunday := q
+	sunday.From, sunday.To = day(2).Add(11*time.Hour), day(2).Add(13*time.Hour)
+	res, err = tm.invC.CoLocation(ctx, tm.caseID, sunday, Analytics{}.Set("exclude", "homework"))
+	if err != nil || res.Exclude != "homework" || len(res.Excluded) != 0 || !slices.Equal(devices(res), []string{"D3"}) {
+		t.Errorf("co-location over Sunday's lunch = %+v, %v; want exclude echoed, nothing excluded, D3", res, err)
 	}
 	for _, bad := range []Analytics{Analytics{}.Set("exclude", "work"), Analytics{}.Set("exclude", "homework").Set("tz", "Mars/Olympus")} {
 		_, err := tm.invC.CoLocation(ctx, tm.caseID, q, bad)

@@ -142,6 +142,9 @@ func locationCmd() *command {
 				return orJSON(c.e, res, err)
 			}
 			analysed(c, res.Grant)
+			if res.Exclude == "homework" && len(res.Excluded) == 0 {
+				fmt.Fprintln(c.e.stdout, "left out: nothing (no home or workplace could be inferred from the target's fixes)")
+			}
 			for _, x := range res.Excluded {
 				fmt.Fprintf(c.e.stdout, "left out: the target's %s at %.5f, %.5f (within %.0f m; confidence %.2f)\n", x.Kind, x.Lat, x.Lon, res.ExcludedRadiusM, x.Confidence)
 			}
