@@ -331,6 +331,19 @@ func (aq *analyticsQuery) float(name string, def float64) (float64, error) {
 	return f, nil
 }
 
+// zone is the time zone named by parameter name; UTC if none.
+func (aq *analyticsQuery) zone(name string) (*time.Location, error) {
+	tz := aq.extra.Get(name)
+	if tz == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, writ.Errorf(writ.EInvalid, "%s %q is not a time zone name", name, tz)
+	}
+	return loc, nil
+}
+
 func (aq *analyticsQuery) id(name string) (int64, error) {
 	s := aq.extra.Get(name)
 	if s == "" {
@@ -636,12 +649,11 @@ func (s *Server) handleStays(w http.ResponseWriter, r *http.Request, c *caller) 
 	return nil
 }
 
-func anchorOf(a *geo.Anchor, places []geo.Place) *Anchor {
+func anchorOf(a *geo.Anchor) *Anchor {
 	if a == nil {
 		return nil
 	}
-	p := places[a.Place]
-	return &Anchor{Lat: p.Lat, Lon: p.Lon, Place: a.Place, Hours: a.Hours, Days: a.Days, Confidence: a.Confidence}
+	return &Anchor{Lat: a.Lat, Lon: a.Lon, Place: a.Place, Hours: a.Hours, Days: a.Days, Confidence: a.Confidence}
 }
 
 func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -656,11 +668,9 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	o.IncludeLast = true
-	hw := geo.HomeWorkOptions{Loc: time.UTC}
-	if tz := aq.extra.Get("tz"); tz != "" {
-		if hw.Loc, err = time.LoadLocation(tz); err != nil {
-			return writ.Errorf(writ.EInvalid, "tz %q is not a time zone name", tz)
-		}
+	hw := geo.HomeWorkOptions{}
+	if hw.Loc, err = aq.zone("tz"); err != nil {
+		return err
 	}
 	tracks, grant, err := s.namedPings(r, c, aq, "location.homework")
 	if err != nil {
@@ -672,8 +682,8 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 		stays := geo.StayPoints(geo.Accurate(t.Fixes, 100), o)
 		places, labels := geo.Places(stays, eps, 1)
 		home, work := geo.HomeWork(stays, places, labels, hw)
-		res.Devices = append(res.Devices, DeviceHomeWork{Device: t.Device, Home: anchorOf(home, places),
-			Work: anchorOf(work, places), Places: placesOf(places)})
+		res.Devices = append(res.Devices, DeviceHomeWork{Device: t.Device, Home: anchorOf(home),
+			Work: anchorOf(work), Places: placesOf(places)})
 		fs = append(fs, withDevice(geo.PlaceFeatures(places, home, work), t.Device)...)
 	}
 	writeResult(w, aq, res, fs)
@@ -695,16 +705,13 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	if len(aq.q.Selectors) != 1 {
 		return writ.Errorf(writ.EInvalid, "name the one target device: selector=device:ID")
 	}
-	hw := geo.HomeWorkOptions{Loc: time.UTC}
-	switch x := aq.extra.Get("exclude"); x {
-	case "", "homework":
-	default:
-		return writ.Errorf(writ.EInvalid, "exclude=%q: the one exclusion is exclude=homework (the target's own home and workplace)", x)
+	exclude := aq.extra.Get("exclude")
+	if exclude != "" && exclude != "homework" {
+		return writ.Errorf(writ.EInvalid, "exclude=%q: the one exclusion is exclude=homework (the target's own home and workplace)", exclude)
 	}
-	if tz := aq.extra.Get("tz"); tz != "" {
-		if hw.Loc, err = time.LoadLocation(tz); err != nil {
-			return writ.Errorf(writ.EInvalid, "tz %q is not a time zone name", tz)
-		}
+	hw := geo.HomeWorkOptions{}
+	if hw.Loc, err = aq.zone("tz"); err != nil {
+		return err
 	}
 	candID, err := aq.id("candidates")
 	if err != nil {
@@ -747,16 +754,17 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	// Meeting the household at home or colleagues at work is explained;
 	// with exclude=homework the target's fixes there are left out.
 	var excluded []ExcludedPlace
-	if aq.extra.Get("exclude") == "homework" {
+	var fs []geo.Feature
+	if exclude == "homework" {
 		var home, work *geo.Anchor
-		o.Exclude, home, work = geo.HomeWorkAreas(tfix, hw)
+		o.Exclude, home, work = geo.HomeWorkAreas(tfix, hw) // the home's disc first, if found
 		for _, x := range []struct {
 			kind string
 			a    *geo.Anchor
 		}{{"home", home}, {"work", work}} {
 			if x.a != nil {
-				excluded = append(excluded, ExcludedPlace{Kind: x.kind, Anchor: Anchor{Lat: x.a.Lat, Lon: x.a.Lon, Place: x.a.Place,
-					Hours: x.a.Hours, Days: x.a.Days, Confidence: x.a.Confidence}})
+				fs = append(fs, geo.AreaFeature(o.Exclude[len(excluded)], map[string]any{"kind": "excluded", "place": x.kind}))
+				excluded = append(excluded, ExcludedPlace{Kind: x.kind, Anchor: *anchorOf(x.a)})
 			}
 		}
 	}
@@ -768,11 +776,10 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	res := CoLocationResult{Grant: grantInfo(grant), CandidatesGrant: grantInfo(cgrant), Target: target,
-		Pseudonymous: pseudo, Exclude: aq.extra.Get("exclude"), Excluded: excluded, Devices: []CoLocated{}}
+		Pseudonymous: pseudo, Exclude: exclude, Excluded: excluded, Devices: []CoLocated{}}
 	if excluded != nil {
 		res.ExcludedRadiusM = geo.HomeWorkRadiusM
 	}
-	var fs []geo.Feature
 	for _, m := range coloc.Result() {
 		d := m.Device
 		if pseudo {
@@ -785,9 +792,6 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	// returned, only their ranking).
 	_, f := trajectoryOf(target, tfix, geo.TrajectoryOptions{})
 	fs = append(fs, f)
-	for i, x := range excluded { // o.Exclude holds their discs, in this order
-		fs = append(fs, geo.AreaFeature(o.Exclude[i], map[string]any{"kind": "excluded", "place": x.Kind}))
-	}
 	writeResult(w, aq, res, fs)
 	return nil
 }

@@ -33,8 +33,8 @@ type CoLocOptions struct {
 const HomeWorkRadiusM = 150
 
 // HomeWorkAreas returns the target's own home and workplace as areas for
-// CoLocOptions.Exclude (discs of HomeWorkRadiusM), with the anchors found
-// (nil if none): HomeWork on the stays of its accurate fixes, broken only
+// CoLocOptions.Exclude (discs of HomeWorkRadiusM, the home's first), with
+// the anchors found (nil if none): HomeWork on the stays of its accurate fixes, broken only
 // at 3-hour silences, as home inference takes them (docs/geo.md).
 func HomeWorkAreas(target []Fix, o HomeWorkOptions) (areas []Area, home, work *Anchor) {
 	stays := StayPoints(Accurate(target, 100), StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour})

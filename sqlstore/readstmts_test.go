@@ -3,11 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/writhq/writ/sqlite"
 	"github.com/writhq/writ/sqlstore"
 )
 
@@ -18,16 +16,12 @@ import (
 // cache must stay bounded.
 func TestReadStmtsEviction(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "writ.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open() = %v", err)
-	}
-	defer db.Close()
+	db := openSQLite(t)
 	held, release, err := db.ReadStmt("SELECT 1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 * sqlstoreMax() {
+	for i := range 3 * sqlstore.MaxReadStmts {
 		s, rel, err := db.ReadStmt(fmt.Sprintf("SELECT %d", i+2))
 		if err != nil {
 			t.Fatal(err)
@@ -50,7 +44,7 @@ func TestReadStmtsEviction(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
-				want := (g*7919 + i*31) % (2 * sqlstoreMax())
+				want := (g*7919 + i*31) % (2 * sqlstore.MaxReadStmts)
 				s, rel, err := db.ReadStmt(fmt.Sprintf("SELECT %d", want))
 				if err != nil {
 					errs <- err
@@ -71,9 +65,7 @@ func TestReadStmtsEviction(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := db.ReadStmtsCached(); n != sqlstoreMax() {
-		t.Errorf("the cache holds %d statements; want its bound, %d", n, sqlstoreMax())
+	if n := db.ReadStmtsCached(); n != sqlstore.MaxReadStmts {
+		t.Errorf("the cache holds %d statements; want its bound, %d", n, sqlstore.MaxReadStmts)
 	}
 }
-
-func sqlstoreMax() int { return sqlstore.MaxReadStmts }

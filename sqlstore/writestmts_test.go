@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/writhq/writ/sqlite"
+	"github.com/writhq/writ/sqlstore"
 )
 
 // TestInsertChunks inserts runs of rows of sizes around the chunk (500
@@ -18,11 +19,7 @@ import (
 // connection.
 func TestInsertChunks(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "writ.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open() = %v", err)
-	}
-	defer db.Close()
+	db := openSQLite(t)
 	if _, err := db.Writer().ExecContext(ctx, `CREATE TABLE chunks (a INTEGER NOT NULL, b INTEGER NOT NULL, c TEXT NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
@@ -58,4 +55,15 @@ func TestInsertChunks(t *testing.T) {
 			rest -= k
 		}
 	}
+}
+
+// openSQLite opens a store in a fresh SQLite file, closed when the test ends.
+func openSQLite(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "writ.db"))
+	if err != nil {
+		t.Fatalf("sqlite.Open() = %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
