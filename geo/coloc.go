@@ -123,7 +123,27 @@ type CoLocator struct {
 type coAcc struct {
 	enc         int
 	first, last int64
-	dps         map[int32]int32 // (day, place) → encounters
+	dps         []dpCount // the (day, place)s met, and their encounters
+	at          int       // the index in dps counted last: a run of pings stays at one
+}
+
+type dpCount struct{ id, n int32 }
+
+// count adds an encounter at (day, place) id.
+func (a *coAcc) count(id int32) {
+	if a.at < len(a.dps) && a.dps[a.at].id == id {
+		a.dps[a.at].n++
+		return
+	}
+	for i := range a.dps {
+		if a.dps[i].id == id {
+			a.dps[i].n++
+			a.at = i
+			return
+		}
+	}
+	a.at = len(a.dps)
+	a.dps = append(a.dps, dpCount{id, 1})
 }
 
 // NewCoLocator prepares the co-location of the target device's fixes.
@@ -171,7 +191,7 @@ func (c *CoLocator) Add(p *writ.NearPing) {
 	a := c.last
 	if a == nil || p.Device != c.lastD {
 		if a = c.per[p.Device]; a == nil {
-			a = &coAcc{first: math.MaxInt64, last: math.MinInt64, dps: map[int32]int32{}}
+			a = &coAcc{first: math.MaxInt64, last: math.MinInt64}
 			c.per[p.Device] = a
 		}
 		c.last, c.lastD = a, p.Device
@@ -179,7 +199,7 @@ func (c *CoLocator) Add(p *writ.NearPing) {
 	t := p.At.Unix()
 	a.enc++
 	a.first, a.last = min(a.first, t), max(a.last, t)
-	a.dps[c.dp[p.Probe]]++
+	a.count(c.dp[p.Probe])
 }
 
 // Result ranks the devices counted so far (see CoLocation).
@@ -189,12 +209,9 @@ func (c *CoLocator) Result() []CoLocated {
 	// the target met anyone there.
 	devs := make([]int, len(c.dps))
 	for d, a := range c.per {
-		for dp, n := range a.dps {
-			if int(n) < o.MinEnc {
-				delete(a.dps, dp)
-				continue
-			}
-			devs[dp]++
+		a.dps = slices.DeleteFunc(a.dps, func(dc dpCount) bool { return int(dc.n) < o.MinEnc })
+		for _, dc := range a.dps {
+			devs[dc.id]++
 		}
 		if len(a.dps) == 0 {
 			delete(c.per, d)
@@ -211,8 +228,8 @@ func (c *CoLocator) Result() []CoLocated {
 	for d, a := range c.per {
 		m := CoLocated{Device: d, Encounters: a.enc, First: a.first, Last: a.last}
 		dset, pset := map[int64]bool{}, map[[2]int32]bool{}
-		for id := range a.dps {
-			dp := c.dps[id]
+		for _, dc := range a.dps {
+			dp := c.dps[dc.id]
 			dset[dp.day], pset[dp.cell] = true, true
 			m.Score += 1 / (1 + math.Log(sum[dp.cell]/days[dp.cell]))
 		}
