@@ -48,8 +48,19 @@ func Filter(b []byte, c Clip) ([]Ping, error) {
 
 // AppendFilter appends to dst the pings of b inside c.
 func AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
-	bl, err := parse(b)
-	if err != nil {
+	var d Decoder
+	return d.AppendFilter(dst, b, c)
+}
+
+// Decoder filters blocks one after another, reusing what it parses them
+// into: a read near a track parses thousands of blocks. It is not safe for
+// concurrent use.
+type Decoder struct{ bl block }
+
+// AppendFilter is the package's AppendFilter, reusing d.
+func (d *Decoder) AppendFilter(dst []Ping, b []byte, c Clip) ([]Ping, error) {
+	bl := &d.bl
+	if err := bl.parse(b); err != nil {
 		return dst, err
 	}
 	n := bl.Count

@@ -1,6 +1,7 @@
 package pingblock
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -34,8 +35,12 @@ func naive(ps []Ping, c Clip) []Ping {
 func TestFilter(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	nonEmpty, partial := 0, 0
+	var dec Decoder // one for every block, as a reader uses it
 	for iter := range 300 {
 		ps := synth(r, 1+r.IntN(400), 1+r.IntN(20), iter%2 == 0)
+		for i := range ps { // names of this block only: none may leak into the next
+			ps[i].Device = fmt.Sprint(iter, "-", ps[i].Device)
+		}
 		if iter%5 == 0 { // unsorted blocks take the scanning path
 			r.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
 		}
@@ -66,6 +71,14 @@ func TestFilter(t *testing.T) {
 		want := naive(all, c)
 		if !slices.Equal(got, want) {
 			t.Fatalf("iter %d: Filter gave %d pings, naive %d", iter, len(got), len(want))
+		}
+		if got, err := dec.AppendFilter(nil, b, c); err != nil || !slices.Equal(got, want) {
+			t.Fatalf("iter %d: a reused Decoder gave %d pings (%v), naive %d", iter, len(got), err, len(want))
+		}
+		if iter%7 == 0 { // a corrupt block between two good ones
+			if _, err := dec.AppendFilter(nil, b[:len(b)-1], c); err == nil {
+				t.Fatalf("iter %d: a truncated block decoded", iter)
+			}
 		}
 		if len(want) > 0 {
 			nonEmpty++

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Version is the block format version written in every block's first byte.
@@ -317,8 +318,9 @@ type block struct {
 
 // name is device i of the dictionary as a string, made once per block.
 func (bl *block) name(i uint64) string {
-	if bl.names == nil {
-		bl.names = make([]string, len(bl.dict))
+	if len(bl.names) == 0 {
+		bl.names = slices.Grow(bl.names[:0], len(bl.dict))[:len(bl.dict)]
+		clear(bl.names)
 	}
 	if bl.names[i] == "" {
 		bl.names[i] = string(bl.dict[i])
@@ -335,17 +337,27 @@ const maxT = MaxT
 func clampT(t int64) int64 { return min(max(t, -maxT), maxT) }
 
 func parse(b []byte) (*block, error) {
+	bl := &block{}
+	if err := bl.parse(b); err != nil {
+		return nil, err
+	}
+	return bl, nil
+}
+
+// parse reads b's header into bl, reusing bl's dictionary slices.
+func (bl *block) parse(b []byte) error {
 	if len(b) < 2 {
-		return nil, corrupt("short block")
+		return corrupt("short block")
 	}
 	if b[0] != Version {
-		return nil, corrupt("version %d", b[0])
+		return corrupt("version %d", b[0])
 	}
 	flags := b[1]
 	if flags&^flagsKnown != 0 {
-		return nil, corrupt("unknown flags %#x", flags)
+		return corrupt("unknown flags %#x", flags)
 	}
-	bl := &block{unit: 1}
+	dict, names := bl.dict[:0], bl.names[:0]
+	*bl = block{unit: 1}
 	bl.Version = int(b[0])
 	bl.Seconds = flags&flagSeconds != 0
 	bl.Sorted = flags&flagSorted != 0
@@ -355,37 +367,38 @@ func parse(b []byte) (*block, error) {
 	r := &reader{b: b, off: 2}
 	n, err := r.uvarint()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Every ping takes at least one byte in each of the time, lat, lon and
 	// accuracy columns, which bounds the count by the block's length.
 	if n > uint64(len(b)) {
-		return nil, corrupt("count %d exceeds block length", n)
+		return corrupt("count %d exceeds block length", n)
 	}
 	bl.Count = int(n)
 	if n > 0 {
 		if bl.Extent, err = r.extent(bl.unit); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	nd, err := r.uvarint()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if nd > n || (n > 0 && nd == 0) {
-		return nil, corrupt("%d devices for %d pings", nd, n)
+		return corrupt("%d devices for %d pings", nd, n)
 	}
 	// The names stay bytes of b until a decoded ping needs one (name):
 	// a read near a track keeps one ping in four, and most devices of a
 	// block never come up.
-	bl.dict = make([][]byte, nd)
+	bl.dict = slices.Grow(dict, int(nd))[:nd]
+	bl.names = names
 	for i := range bl.dict {
 		l, err := r.uvarint()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if l > uint64(len(b)-r.off) {
-			return nil, corrupt("device name overruns block")
+			return corrupt("device name overruns block")
 		}
 		bl.dict[i] = b[r.off : r.off+int(l) : r.off+int(l)]
 		r.off += int(l)
@@ -393,23 +406,23 @@ func parse(b []byte) (*block, error) {
 	var lens [nCols]uint64
 	for i := range lens {
 		if lens[i], err = r.uvarint(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for i, l := range lens {
 		if l > uint64(len(b)-r.off) {
-			return nil, corrupt("column %d overruns block", i)
+			return corrupt("column %d overruns block", i)
 		}
 		bl.cols[i] = b[r.off : r.off+int(l)]
 		r.off += int(l)
 	}
 	if r.off != len(b) {
-		return nil, corrupt("%d trailing bytes", len(b)-r.off)
+		return corrupt("%d trailing bytes", len(b)-r.off)
 	}
 	if (len(bl.cols[colDev]) == 0) != (nd <= 1) {
-		return nil, corrupt("device column does not match dictionary")
+		return corrupt("device column does not match dictionary")
 	}
-	return bl, nil
+	return nil
 }
 
 // Extent is a block's time span and box as its header gives them: enough

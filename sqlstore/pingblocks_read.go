@@ -273,6 +273,7 @@ type pingRead struct {
 	fromUs, toUs int64
 	area         writ.Polygon
 	scratch      []pingblock.Ping
+	dec          pingblock.Decoder
 	// window, if set, skips whole blocks first, and narrows the time
 	// window in the others (pingblock.Clip.Window).
 	window func(minT, maxT int64, b pingblock.Box) (int64, int64, bool)
@@ -410,7 +411,7 @@ func (r *pingRead) prov(ctx context.Context, h *pingHit) (writ.Provenance, error
 // own batch's) inside clip, past r.after; ids makes a hit's id and
 // provenance fields from the ping, and exact fills in the rest.
 func (r *pingRead) exact(block []byte, clip pingblock.Clip, fn func(*pingHit) error, ids func(*pingblock.Ping) pingHit) error {
-	ps, err := pingblock.AppendFilter(r.scratch[:0], block, clip)
+	ps, err := r.dec.AppendFilter(r.scratch[:0], block, clip)
 	r.scratch = ps
 	if err != nil {
 		return err
@@ -485,7 +486,7 @@ func (r *pingRead) visit(ctx context.Context, refs []blockRef, fn func(*pingHit)
 	var ks []int64
 	devs := map[int64]string{}
 	for _, ref := range refs {
-		ps, err := pingblock.AppendFilter(r.scratch[:0], ref.block, clip)
+		ps, err := r.dec.AppendFilter(r.scratch[:0], ref.block, clip)
 		r.scratch = ps
 		if err != nil {
 			return err
