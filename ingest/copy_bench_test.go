@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/writhq/writ"
 	"github.com/writhq/writ/gcpolicy"
 	"github.com/writhq/writ/ingest"
 	"github.com/writhq/writ/postgres"
@@ -34,10 +35,15 @@ import (
 //   - copy_rowtable: COPY of the same pings, converted, into a table of one
 //     row per ping with provenance columns and the indexes area and
 //     trajectory queries need (device, time; time, position): writ's layout
-//     before blocks, and what a user would otherwise build.
+//     before blocks, and what a user would otherwise build;
+//   - client: writ's own work with no database: the same File run into a
+//     store that lays each batch out in blocks (sqlstore's PrepareBatch,
+//     as the real run does) and drops it. It bounds from below what any
+//     store could make of writ's path as it parses today.
 //
-// It reports rows/s for each and writ's time over copy_tables (the issue's
-// target is at most 1.5) and over copy_rowtable. Run with
+// It reports rows/s for each, writ's time over copy_tables (the issue's
+// target is at most 1.5) and over copy_rowtable, and client's time over
+// copy_tables. Run with
 //
 //	WRIT_TEST_POSTGRES=... go test -run '^$' -bench PingsVersusCopy -benchtime 3x ./ingest
 func BenchmarkPingsVersusCopy(b *testing.B) {
@@ -65,7 +71,7 @@ func BenchmarkPingsVersusCopy(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	var writT, floorT, tablesT, rowsT time.Duration
+	var writT, floorT, tablesT, rowsT, clientT time.Duration
 	for range b.N {
 		b.StopTimer()
 		db := postgres.OpenTest(b)
@@ -124,6 +130,15 @@ func BenchmarkPingsVersusCopy(b *testing.B) {
 		if n != rows {
 			b.Fatalf("COPY into pings_rows stored %d rows, want %d", n, rows)
 		}
+
+		// writ's client side alone: parse, normalise, hash, lay out.
+		drop := &dropStore{prep: db}
+		start = time.Now()
+		s, err = ingest.File(ctx, drop, m, path, ingest.Options{Basis: basis.authority})
+		clientT += time.Since(start)
+		if err != nil || s.Stored != rows || drop.prepared != rows {
+			b.Fatalf("File() into a dropping store = %+v, %v; %d pings laid out", s, err, drop.prepared)
+		}
 	}
 	rate := func(d time.Duration) float64 { return float64(rows*b.N) / d.Seconds() }
 	b.ReportMetric(rate(writT), "writ-rows/s")
@@ -132,7 +147,30 @@ func BenchmarkPingsVersusCopy(b *testing.B) {
 	b.ReportMetric(rate(rowsT), "copy_rowtable-rows/s")
 	b.ReportMetric(writT.Seconds()/tablesT.Seconds(), "writ/copy_tables")
 	b.ReportMetric(writT.Seconds()/rowsT.Seconds(), "writ/copy_rowtable")
+	b.ReportMetric(rate(clientT), "client-rows/s")
+	b.ReportMetric(clientT.Seconds()/tablesT.Seconds(), "client/copy_tables")
 }
+
+// dropStore takes batches and keeps nothing: File's own work, timed alone.
+// It lays pings out as sqlstore does before a commit (PrepareBatch), so
+// that only the writes are missing.
+type dropStore struct {
+	prep     ingest.Preparer
+	prepared int
+	next     int64
+}
+
+func (d *dropStore) PrepareBatch(b *writ.Batch) {
+	d.prep.PrepareBatch(b)
+	d.prepared += len(b.Pings)
+}
+
+func (d *dropStore) CommitBatch(_ context.Context, b *writ.Batch) (writ.BatchResult, error) {
+	d.next++
+	return writ.BatchResult{ID: d.next, Committed: true, Stored: len(b.Pings)}, nil
+}
+
+func (d *dropStore) Batches(context.Context, string) ([]writ.BatchInfo, error) { return nil, nil }
 
 // pingTables are the tables writ keeps pings in, with the columns it writes.
 var pingTables = []struct {
