@@ -161,10 +161,16 @@ func (m *Matcher) Span() (lo, hi int64) { return m.lo, m.hi }
 // probe it is near: the first in time order (then in the query's order)
 // within the radius and Within, as an index into the query's Probes.
 func (m *Matcher) Match(dev string, lat, lon, acc float64, us int64) (int, bool) {
-	if dev == m.exclude || (m.maxAcc > 0 && acc > m.maxAcc) {
+	if !m.Wants(dev, acc) {
 		return 0, false
 	}
 	return m.Near(lat, lon, us)
+}
+
+// Wants is Match on the device and the accuracy alone: a store that has
+// the probe from Near already asks only this.
+func (m *Matcher) Wants(dev string, acc float64) bool {
+	return dev != m.exclude && (m.maxAcc <= 0 || acc <= m.maxAcc)
 }
 
 // Near is Match on time and position alone, whatever the device and the

@@ -82,6 +82,11 @@ func TestMatch(t *testing.T) {
 			if wok != gok || wi != gi {
 				t.Fatalf("track %d: Match(%s, %v, %v, acc %v, %d) = %d, %v; want %d, %v", n, dev, plat, plon, acc, us, gi, gok, wi, wok)
 			}
+			// Near, then Wants, as a store asks them, is Match.
+			ni, nok := m.Near(plat, plon, us)
+			if w := m.Wants(dev, acc); (nok && w) != gok || (gok && ni != gi) {
+				t.Fatalf("track %d: Near = %d, %v and Wants = %v; Match = %d, %v", n, ni, nok, w, gi, gok)
+			}
 			tested++
 			if !wok {
 				continue

@@ -34,7 +34,9 @@ type Clip struct {
 	// Keep, if set, is asked for each ping inside the window and the box,
 	// before Inside, with its time (unix ms) and position; false drops it
 	// before its accuracy, device and line are decoded. A read near a
-	// track keeps about one ping in four.
+	// track keeps about one ping in four. It is asked in the block's
+	// order, and the pings kept come out in that order, so a caller can
+	// pair what Keep found with them.
 	Keep func(t int64, lat, lon float64) bool
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/near"
 	"github.com/writhq/writ/pingblock"
 )
 
@@ -277,9 +278,14 @@ type pingRead struct {
 	// window, if set, skips whole blocks first, and narrows the time
 	// window in the others (pingblock.Clip.Window).
 	window func(minT, maxT int64, b pingblock.Box) (int64, int64, bool)
-	// keep, if set, drops pings on their time and position as they are
-	// decoded (pingblock.Clip.Keep), from blocks that hold them exactly.
-	keep func(t int64, lat, lon float64) bool
+	// near, if set, drops pings on their time and position as they are
+	// decoded (pingblock.Clip.Keep), from blocks that hold them exactly,
+	// and gives each ping kept its probe (pingHit.probe).
+	near *near.Matcher
+	// The probes Keep found in the block being filtered, in the order it
+	// was asked, and how far exact has handed them on.
+	probes  []keptProbe
+	probeAt int
 	// the batch info looked up last
 	last      *pingBatchInfo
 	lastBatch int64
@@ -367,8 +373,41 @@ func (r *pingRead) clip() pingblock.Clip {
 	}
 	c.From, c.To = ceilDiv(r.fromUs, 1000), ceilDiv(r.toUs, 1000)
 	c.Window = r.window
-	c.Keep = r.keep
+	if r.near != nil {
+		c.Keep = r.keepNear
+	}
 	return c
+}
+
+// keptProbe is a ping Keep let through, and the probe it is near.
+type keptProbe struct {
+	t        int64
+	lat, lon float64
+	probe    int
+}
+
+// keepNear is Clip.Keep near a track. It remembers each kept ping's probe,
+// so that the reader need not look it up again.
+func (r *pingRead) keepNear(t int64, lat, lon float64) bool {
+	probe, ok := r.near.Near(lat, lon, t*1000)
+	if ok {
+		r.probes = append(r.probes, keptProbe{t, lat, lon, probe})
+	}
+	return ok
+}
+
+// probeOf is the probe keepNear found for p, a ping Filter returned (they
+// come out in the order Keep was asked); false if it has none, and the
+// reader must look it up.
+func (r *pingRead) probeOf(p *pingblock.Ping) (int, bool) {
+	for r.probeAt < len(r.probes) {
+		k := &r.probes[r.probeAt]
+		r.probeAt++
+		if k.t == p.T && k.lat == p.Lat && k.lon == p.Lon {
+			return k.probe, true
+		}
+	}
+	return 0, false
 }
 
 // pingHit is a ping a read found, clipped to the grant, before the reader
@@ -378,6 +417,10 @@ type pingHit struct {
 	dev           string
 	us            int64
 	lat, lon, acc float64
+	// The probe of a read near a track it is near, if probed (else the
+	// reader asks the matcher).
+	probe  int
+	probed bool
 	// Where its provenance comes from: its own row, or its batch's with
 	// the offset (plus the batch's base, in a merged block).
 	row    *ownRow
@@ -411,6 +454,7 @@ func (r *pingRead) prov(ctx context.Context, h *pingHit) (writ.Provenance, error
 // own batch's) inside clip, past r.after; ids makes a hit's id and
 // provenance fields from the ping, and exact fills in the rest.
 func (r *pingRead) exact(block []byte, clip pingblock.Clip, fn func(*pingHit) error, ids func(*pingblock.Ping) pingHit) error {
+	r.probes, r.probeAt = r.probes[:0], 0
 	ps, err := r.dec.AppendFilter(r.scratch[:0], block, clip)
 	r.scratch = ps
 	if err != nil {
@@ -420,6 +464,9 @@ func (r *pingRead) exact(block []byte, clip pingblock.Clip, fn func(*pingHit) er
 		p := &ps[i]
 		h := &r.hit
 		*h = ids(p)
+		if len(r.probes) > 0 {
+			h.probe, h.probed = r.probeOf(p)
+		}
 		if h.id <= r.after {
 			continue
 		}

@@ -55,15 +55,11 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 	window := func(minT, maxT int64, b pingblock.Box) (int64, int64, bool) {
 		return m.Window(minT, maxT, b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
 	}
-	// Near on time and place as the pings are decoded; Match then
-	// decides on the device and accuracy of those kept, as it must for
-	// the pings of own batches, whose blocks hold rounded values.
-	keep := func(t int64, lat, lon float64) bool {
-		_, ok := m.Near(lat, lon, t*1000)
-		return ok
-	}
+	// Near on time and place as the pings are decoded (pingRead.near);
+	// then the device and accuracy of those kept decide, or Match does all
+	// for the pings of own batches, whose blocks hold rounded values.
 	reader := func() emitFunc {
-		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, window: window, keep: keep})
+		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, window: window, near: m})
 	}
 	var err error
 	if len(values) > 0 {
@@ -106,7 +102,11 @@ type nearOut struct {
 func (o *nearOut) emit(ctx context.Context, m *near.Matcher, r *pingRead) emitFunc {
 	var found []writ.NearPing
 	keep := func(h *pingHit) error {
-		if probe, ok := m.Match(h.dev, h.lat, h.lon, h.acc, h.us); ok {
+		probe, ok := h.probe, h.probed && m.Wants(h.dev, h.acc)
+		if !h.probed {
+			probe, ok = m.Match(h.dev, h.lat, h.lon, h.acc, h.us)
+		}
+		if ok {
 			found = append(found, writ.NearPing{ID: h.id, Device: h.dev, At: fromMicros(h.us), Lat: h.lat, Lon: h.lon,
 				AccuracyM: h.acc, Probe: probe})
 		}
