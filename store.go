@@ -73,6 +73,12 @@ type EventStore interface {
 	// goroutines but calls each from one at a time, and stops at the first
 	// error each returns.
 	PingsNear(ctx context.Context, g *Grant, q NearQuery, each func(*NearPing) error) (int, error)
+	// PingFixes passes to each, in no set order, every ping Pings would
+	// return under g for q (whatever q.Limit and q.AfterID) as a NearPing
+	// without provenance (Probe is -1), and returns how many it passed:
+	// what location analytics read. It calls each from one goroutine and
+	// stops at the first error each returns.
+	PingFixes(ctx context.Context, g *Grant, q EventQuery, each func(*NearPing) error) (int, error)
 	PlateReads(ctx context.Context, g *Grant, q EventQuery) ([]PlateRead, error)
 	Records(ctx context.Context, g *Grant, q EventQuery) ([]Record, error)
 }

@@ -43,6 +43,56 @@ func Fixes(pings []writ.Ping) []Track {
 	return tracks
 }
 
+// TrackBuilder makes tracks of pings read without their provenance
+// (writ.EventStore.PingFixes), passed to Add one at a time in any order:
+// Tracks gives what Fixes gives of the same pings in id order (the
+// store's), fixes of one time in the order of their ids. The fixes it
+// keeps hold no pointers, so a month of a device costs the collector
+// nothing to keep.
+type TrackBuilder struct {
+	by   map[string][]fixID
+	last string
+	cur  []fixID // by[last], until another device comes
+}
+
+type fixID struct {
+	Fix
+	id int64
+}
+
+// Add takes one ping.
+func (b *TrackBuilder) Add(p *writ.NearPing) {
+	if b.by == nil {
+		b.by = map[string][]fixID{}
+	}
+	if p.Device != b.last || b.cur == nil {
+		if b.cur != nil {
+			b.by[b.last] = b.cur
+		}
+		b.last, b.cur = p.Device, b.by[p.Device]
+	}
+	b.cur = append(b.cur, fixID{Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)}, p.ID})
+}
+
+// Tracks returns the tracks of the pings added, by device.
+func (b *TrackBuilder) Tracks() []Track {
+	if b.cur != nil {
+		b.by[b.last] = b.cur
+		b.cur = nil
+	}
+	tracks := make([]Track, 0, len(b.by))
+	for d, fs := range b.by {
+		slices.SortFunc(fs, func(a, b fixID) int { return cmp.Or(cmp.Compare(a.T, b.T), cmp.Compare(a.id, b.id)) })
+		out := make([]Fix, len(fs))
+		for i := range fs {
+			out[i] = fs[i].Fix
+		}
+		tracks = append(tracks, Track{Device: d, Fixes: out})
+	}
+	slices.SortFunc(tracks, func(a, b Track) int { return cmp.Compare(a.Device, b.Device) })
+	return tracks
+}
+
 // SortFixes sorts fixes by time, keeping the order of equal times.
 func SortFixes(fs []Fix) {
 	slices.SortStableFunc(fs, func(a, b Fix) int { return cmp.Compare(a.T, b.T) })

@@ -243,3 +243,35 @@ func distM(lat, lon, plat, plon float64) float64 {
 	dx := (lon - plon) * math.Cos(plat*math.Pi/180) * mPerDeg
 	return math.Sqrt(dx*dx + dy*dy)
 }
+
+// TrackBuilder on pings in any order gives what Fixes gives on the same
+// pings in id order (the store's order), same-second fixes included.
+func TestTrackBuilder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var pings []writ.Ping
+	for i := range 500 {
+		// Three devices; times in whole seconds, many shared.
+		at := t0.Add(time.Duration(rng.IntN(120)) * time.Second)
+		pings = append(pings, writ.Ping{ID: int64(i + 1), Device: []string{"a", "b", "c"}[rng.IntN(3)], At: at,
+			Lat: 50 + rng.Float64(), Lon: 4 + rng.Float64(), AccuracyM: float64(rng.IntN(50))})
+	}
+	want := Fixes(pings)
+	near := make([]writ.NearPing, len(pings))
+	for i, p := range pings {
+		near[i] = writ.NearPing{ID: p.ID, Device: p.Device, At: p.At, Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Probe: -1}
+	}
+	for range 5 {
+		rng.Shuffle(len(near), func(i, j int) { near[i], near[j] = near[j], near[i] })
+		var b TrackBuilder
+		for i := range near {
+			b.Add(&near[i])
+		}
+		if got := b.Tracks(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("TrackBuilder of shuffled pings differs from Fixes of them in id order")
+		}
+	}
+	if len(want) != 3 {
+		t.Fatalf("weak test: %d tracks", len(want))
+	}
+}

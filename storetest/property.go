@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -221,6 +222,9 @@ func testClipProperty(t *testing.T, f *fixture) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s:\n returned %d rows, want %d\n missing %v\n extra %v", name, len(got), len(want),
 				diff(want, got), diff(got, want))
+		}
+		if cat == writ.CatLocation {
+			checkFixes(t, f.db, g, q, name)
 		}
 		stats.reads++
 		stats.rows += len(got)
@@ -512,6 +516,45 @@ func testSeed(t *testing.T) uint64 {
 		}
 	})
 	return seed
+}
+
+// checkFixes checks that PingFixes passes exactly the pings Pings returns
+// for g and q, page after page, without their provenance.
+func checkFixes(t *testing.T, db *sqlstore.DB, g *writ.Grant, q writ.EventQuery, name string) {
+	t.Helper()
+	ctx := context.Background()
+	var want []writ.NearPing
+	pq := q
+	pq.Limit, pq.AfterID = 100, 0
+	for {
+		page, err := db.Pings(ctx, g, pq)
+		if err != nil {
+			t.Fatalf("%s: Pings() = %v", name, err)
+		}
+		for _, p := range page {
+			want = append(want, writ.NearPing{ID: p.ID, Device: p.Device, At: p.At, Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Probe: -1})
+		}
+		if len(page) < pq.Limit {
+			break
+		}
+		pq.AfterID = page[len(page)-1].ID
+	}
+	var got []writ.NearPing
+	n, err := db.PingFixes(ctx, g, q, func(p *writ.NearPing) error {
+		got = append(got, *p)
+		return nil
+	})
+	if err != nil || n != len(got) {
+		t.Fatalf("%s: PingFixes() = %d, %v; passed %d", name, n, err, len(got))
+	}
+	slices.SortFunc(got, func(a, b writ.NearPing) int { return cmp.Compare(a.ID, b.ID) })
+	same := func(a, b writ.NearPing) bool {
+		return a.ID == b.ID && a.Device == b.Device && a.At.Equal(b.At) && a.Lat == b.Lat && a.Lon == b.Lon &&
+			a.AccuracyM == b.AccuracyM && a.Probe == b.Probe
+	}
+	if !slices.EqualFunc(got, want, same) {
+		t.Errorf("%s: PingFixes passed %d pings, Pings returned %d, or they differ", name, len(got), len(want))
+	}
 }
 
 // allPings reads every page of g's pings, checking each page keeps to id

@@ -387,13 +387,18 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc,
 		return nil, err
 	}
 	step("gate")
-	rows, err := f.readAll(ctx, g)
+	// The target's fixes alone, as the API reads them.
+	var tb geo.TrackBuilder
+	nTarget, err := f.db.PingFixes(ctx, g, writ.EventQuery{}, func(p *writ.NearPing) error {
+		tb.Add(p)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	step("target read")
 	var target []geo.Fix
-	for _, tr := range geo.Fixes(rows) {
+	for _, tr := range tb.Tracks() {
 		target = tr.Fixes
 	}
 	cg, err := f.grant(ctx, f.fence, "", nil, qs.from, qs.to, "bench.colocation.candidates")
@@ -420,7 +425,7 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc,
 	res := coloc.Result()
 	step("geo")
 	c := &CoLoc{Runs: []float64{ms(time.Since(start))}, TargetFixes: len(coloc.Query().Probes), Reads: 2,
-		RowsRead: int64(len(rows) + near), Devices: len(res), Steps: steps,
+		RowsRead: int64(nTarget + near), Devices: len(res), Steps: steps,
 		IndexRows: after.IndexRows - before.IndexRows, BlocksFetched: after.Fetched - before.Fetched}
 	return c, nil
 }
