@@ -30,14 +30,11 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 	if err := g.Check(writ.CatLocation); err != nil {
 		return nil, err
 	}
-	values, from, to, limit, ok := g.Clip(q)
-	area := g.Area()
-	fromUs, toUs := ceilMicros(from), ceilMicros(to)
-	if !ok || (len(values) == 0 && len(area) == 0) || fromUs >= toUs {
+	sc, limit, ok := clipPings(g, q)
+	if !ok {
 		return []writ.Ping{}, nil
 	}
-	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: fromUs, toUs: toUs, area: area}
-	minBatch := r.after >> 32
+	r := &pingRead{db: db, after: max(q.AfterID, 0), fromUs: sc.fromUs, toUs: sc.toUs, area: sc.area}
 	out := []writ.Ping{}
 	emit := func(refs []blockRef, next int64) (bool, error) {
 		var done bool
@@ -45,19 +42,38 @@ func (db *DB) Pings(ctx context.Context, g *writ.Grant, q writ.EventQuery) ([]wr
 		out, done, err = r.add(ctx, out, refs, limit, next)
 		return done, err
 	}
-	var err error
-	if len(values) > 0 {
-		err = db.deviceBlocks(ctx, values, fromUs, toUs, minBatch, emit)
-	} else {
-		err = db.cellBlocks(ctx, area, fromUs, toUs, minBatch, emit)
-	}
-	if err != nil {
+	if err := db.pingBlocks(ctx, sc, r.after>>32, emit); err != nil {
 		return nil, db.wrap(err)
 	}
 	if len(out) > limit {
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// pingScope is what a grant and a query let a ping read see: the devices
+// it names (none: the area), the area, and the window in unix µs.
+type pingScope struct {
+	values       []string
+	area         writ.Polygon
+	fromUs, toUs int64
+}
+
+// clipPings clips q to g (writ.Grant.Clip) for a ping read, with the page's
+// limit; false if the read can see nothing.
+func clipPings(g *writ.Grant, q writ.EventQuery) (pingScope, int, bool) {
+	values, from, to, limit, ok := g.Clip(q)
+	sc := pingScope{values: values, area: g.Area(), fromUs: ceilMicros(from), toUs: ceilMicros(to)}
+	return sc, limit, ok && (len(sc.values) > 0 || len(sc.area) > 0) && sc.fromUs < sc.toUs
+}
+
+// pingBlocks passes to emit the blocks that may hold pings of sc, from
+// batch minBatch on: the named devices' blocks, or the area's.
+func (db *DB) pingBlocks(ctx context.Context, sc pingScope, minBatch int64, emit emitFunc) error {
+	if len(sc.values) > 0 {
+		return db.deviceBlocks(ctx, sc.values, sc.fromUs, sc.toUs, minBatch, emit)
+	}
+	return db.cellBlocks(ctx, sc.area, sc.fromUs, sc.toUs, minBatch, emit)
 }
 
 // emitFunc takes the blocks whose first batch lies in a range of batches,

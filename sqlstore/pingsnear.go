@@ -84,14 +84,12 @@ func (db *DB) PingFixes(ctx context.Context, g *writ.Grant, q writ.EventQuery, e
 	if err := g.Check(writ.CatLocation); err != nil {
 		return 0, err
 	}
-	values, from, to, _, ok := g.Clip(q)
-	area := g.Area()
-	fromUs, toUs := ceilMicros(from), ceilMicros(to)
-	if !ok || (len(values) == 0 && len(area) == 0) || fromUs >= toUs {
+	sc, _, ok := clipPings(g, q)
+	if !ok {
 		return 0, nil
 	}
 	out := &nearOut{each: each, tooMany: "pings under this grant; narrow the window or the selectors"}
-	r := &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area}
+	r := &pingRead{db: db, fromUs: sc.fromUs, toUs: sc.toUs, area: sc.area}
 	var found []writ.NearPing
 	keep := func(h *pingHit) error {
 		found = append(found, writ.NearPing{ID: h.id, Device: h.dev, At: fromMicros(h.us), Lat: h.lat, Lon: h.lon,
@@ -110,13 +108,7 @@ func (db *DB) PingFixes(ctx context.Context, g *writ.Grant, q writ.EventQuery, e
 		}
 		return false, nil
 	}
-	var err error
-	if len(values) > 0 {
-		err = db.deviceBlocks(ctx, values, fromUs, toUs, 0, emit)
-	} else {
-		err = db.cellBlocks(ctx, area, fromUs, toUs, 0, emit)
-	}
-	if err != nil {
+	if err := db.pingBlocks(ctx, sc, 0, emit); err != nil {
 		return out.n, db.wrap(err)
 	}
 	return out.n, nil
