@@ -27,20 +27,15 @@ type Track struct {
 }
 
 // Fixes converts pings to fixes grouped by device, each track sorted by
-// time; tracks are sorted by device so results are deterministic.
+// time (fixes of one time in the pings' order); tracks are sorted by
+// device so results are deterministic.
 func Fixes(pings []writ.Ping) []Track {
-	by := map[string][]Fix{}
+	var b TrackBuilder
 	for i := range pings {
 		p := &pings[i]
-		by[p.Device] = append(by[p.Device], Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)})
+		b.add(p.Device, Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)}, int64(i))
 	}
-	tracks := make([]Track, 0, len(by))
-	for d, fs := range by {
-		SortFixes(fs)
-		tracks = append(tracks, Track{Device: d, Fixes: fs})
-	}
-	slices.SortFunc(tracks, func(a, b Track) int { return cmp.Compare(a.Device, b.Device) })
-	return tracks
+	return b.Tracks()
 }
 
 // TrackBuilder makes tracks of pings read without their provenance
@@ -57,21 +52,26 @@ type TrackBuilder struct {
 
 type fixID struct {
 	Fix
-	id int64
+	seq int64 // orders fixes of one time: a ping's id, or its index
 }
 
 // Add takes one ping.
 func (b *TrackBuilder) Add(p *writ.NearPing) {
+	b.add(p.Device, Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)}, p.ID)
+}
+
+// add takes device's fix f; seq orders it among fixes of the same time.
+func (b *TrackBuilder) add(device string, f Fix, seq int64) {
 	if b.by == nil {
 		b.by = map[string][]fixID{}
 	}
-	if p.Device != b.last || b.cur == nil {
+	if device != b.last || b.cur == nil {
 		if b.cur != nil {
 			b.by[b.last] = b.cur
 		}
-		b.last, b.cur = p.Device, b.by[p.Device]
+		b.last, b.cur = device, b.by[device]
 	}
-	b.cur = append(b.cur, fixID{Fix{T: p.At.Unix(), Lat: p.Lat, Lon: p.Lon, Acc: float32(p.AccuracyM)}, p.ID})
+	b.cur = append(b.cur, fixID{f, seq})
 }
 
 // Tracks returns the tracks of the pings added, by device.
@@ -82,7 +82,7 @@ func (b *TrackBuilder) Tracks() []Track {
 	}
 	tracks := make([]Track, 0, len(b.by))
 	for d, fs := range b.by {
-		slices.SortFunc(fs, func(a, b fixID) int { return cmp.Or(cmp.Compare(a.T, b.T), cmp.Compare(a.id, b.id)) })
+		slices.SortFunc(fs, func(a, b fixID) int { return cmp.Or(cmp.Compare(a.T, b.T), cmp.Compare(a.seq, b.seq)) })
 		out := make([]Fix, len(fs))
 		for i := range fs {
 			out[i] = fs[i].Fix

@@ -40,32 +40,37 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 	if err := q.Check(); err != nil {
 		return 0, err
 	}
-	values, from, to, _, ok := g.Clip(writ.EventQuery{})
-	area := g.Area()
+	sc, _, ok := clipPings(g, writ.EventQuery{})
 	m := near.New(q)
-	if !ok || m == nil || (len(values) == 0 && len(area) == 0) {
+	if !ok || m == nil {
 		return 0, nil
 	}
 	lo, hi := m.Span()
-	fromUs, toUs := max(ceilMicros(from), lo), min(ceilMicros(to), hi+1)
-	if fromUs >= toUs {
+	sc.fromUs, sc.toUs = max(sc.fromUs, lo), min(sc.toUs, hi+1)
+	if sc.fromUs >= sc.toUs {
 		return 0, nil
 	}
-	out := &nearOut{each: each}
+	out := &nearOut{each: each, tooMany: "pings lie near the track; narrow the radius, the time or the window"}
 	window := func(minT, maxT int64, b pingblock.Box) (int64, int64, bool) {
 		return m.Window(minT, maxT, b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
 	}
 	// Near on time and place as the pings are decoded (pingRead.near);
 	// then the device and accuracy of those kept decide, or Match does all
 	// for the pings of own batches, whose blocks hold rounded values.
+	match := func(h *pingHit) (int, bool) {
+		if h.probed {
+			return h.probe, m.Wants(h.dev, h.acc)
+		}
+		return m.Match(h.dev, h.lat, h.lon, h.acc, h.us)
+	}
 	reader := func() emitFunc {
-		return out.emit(ctx, m, &pingRead{db: db, fromUs: fromUs, toUs: toUs, area: area, window: window, near: m})
+		return out.emit(ctx, &pingRead{db: db, fromUs: sc.fromUs, toUs: sc.toUs, area: sc.area, window: window, near: m}, match)
 	}
 	var err error
-	if len(values) > 0 {
-		err = db.deviceBlocks(ctx, values, fromUs, toUs, 0, reader())
+	if len(sc.values) > 0 {
+		err = db.deviceBlocks(ctx, sc.values, sc.fromUs, sc.toUs, 0, reader())
 	} else {
-		err = db.nearCellBlocks(ctx, m, area, fromUs, toUs, reader)
+		err = db.nearCellBlocks(ctx, m, sc.area, sc.fromUs, sc.toUs, reader)
 	}
 	if err != nil {
 		return out.n, db.wrap(err)
@@ -76,9 +81,9 @@ func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, ea
 // PingFixes passes to each every ping Pings would return under g for q,
 // whatever q.Limit and q.AfterID, without its provenance (Probe -1), block
 // by block in no set order, and returns how many it passed. Location
-// analytics read only the fixes: building 45,000 whole pings (a target's
-// month), their provenance included, cost 4-27 ms, most of it the
-// collector's write barriers on their strings. More than writ.MaxNearRows
+// analytics read only the fixes: whole pings carry their provenance's
+// strings, and writing them while the collector marks cost a month of a
+// busy device several times its read (docs/location-bench.md). More than writ.MaxNearRows
 // is refused (after that many have been passed).
 func (db *DB) PingFixes(ctx context.Context, g *writ.Grant, q writ.EventQuery, each func(*writ.NearPing) error) (int, error) {
 	if err := g.Check(writ.CatLocation); err != nil {
@@ -90,25 +95,8 @@ func (db *DB) PingFixes(ctx context.Context, g *writ.Grant, q writ.EventQuery, e
 	}
 	out := &nearOut{each: each, tooMany: "pings under this grant; narrow the window or the selectors"}
 	r := &pingRead{db: db, fromUs: sc.fromUs, toUs: sc.toUs, area: sc.area}
-	var found []writ.NearPing
-	keep := func(h *pingHit) error {
-		found = append(found, writ.NearPing{ID: h.id, Device: h.dev, At: fromMicros(h.us), Lat: h.lat, Lon: h.lon,
-			AccuracyM: h.acc, Probe: -1})
-		return nil
-	}
-	emit := func(refs []blockRef, _ int64) (bool, error) {
-		for group := range byFirstBatch(refs) {
-			found = found[:0]
-			if err := r.visit(ctx, group, keep); err != nil {
-				return true, err
-			}
-			if err := out.pass(found); err != nil {
-				return true, err
-			}
-		}
-		return false, nil
-	}
-	if err := db.pingBlocks(ctx, sc, 0, emit); err != nil {
+	every := func(*pingHit) (int, bool) { return -1, true }
+	if err := db.pingBlocks(ctx, sc, 0, out.emit(ctx, r, every)); err != nil {
 		return out.n, db.wrap(err)
 	}
 	return out.n, nil
@@ -129,26 +117,22 @@ func (db *DB) NearStats() NearStats {
 	return NearStats{IndexRows: db.near.indexRows.Load(), Fetched: db.near.fetched.Load()}
 }
 
-// nearOut hands PingsNear's finds to each, from one goroutine at a time,
-// and counts them.
+// nearOut hands PingsNear's and PingFixes' finds to each, from one
+// goroutine at a time, and counts them.
 type nearOut struct {
 	mu      sync.Mutex
 	each    func(*writ.NearPing) error
 	n       int
 	err     error  // the first error: the other readers stop
-	tooMany string // what lies beyond writ.MaxNearRows; "" for PingsNear's
+	tooMany string // what the refusal past writ.MaxNearRows says lies there
 }
 
-// emit is one reader's emitFunc: it tests the pings of each group of blocks
-// and passes the near ones on.
-func (o *nearOut) emit(ctx context.Context, m *near.Matcher, r *pingRead) emitFunc {
+// emit is one reader's emitFunc: it passes on each ping of each group of
+// blocks that match keeps, with the probe match gives it.
+func (o *nearOut) emit(ctx context.Context, r *pingRead, match func(*pingHit) (int, bool)) emitFunc {
 	var found []writ.NearPing
 	keep := func(h *pingHit) error {
-		probe, ok := h.probe, h.probed && m.Wants(h.dev, h.acc)
-		if !h.probed {
-			probe, ok = m.Match(h.dev, h.lat, h.lon, h.acc, h.us)
-		}
-		if ok {
+		if probe, ok := match(h); ok {
 			found = append(found, writ.NearPing{ID: h.id, Device: h.dev, At: fromMicros(h.us), Lat: h.lat, Lon: h.lon,
 				AccuracyM: h.acc, Probe: probe})
 		}
@@ -178,11 +162,7 @@ func (o *nearOut) pass(found []writ.NearPing) error {
 	}
 	for i := range found {
 		if o.n == writ.MaxNearRows {
-			what := o.tooMany
-			if what == "" {
-				what = "pings lie near the track; narrow the radius, the time or the window"
-			}
-			o.err = writ.Errorf(writ.EInvalid, "more than %d %s", writ.MaxNearRows, what)
+			o.err = writ.Errorf(writ.EInvalid, "more than %d %s", writ.MaxNearRows, o.tooMany)
 			return o.err
 		}
 		o.n++
