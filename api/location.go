@@ -675,7 +675,7 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	// Home inference breaks stays only at 3 h silences: a stationary device
 	// reports rarely (docs/geo.md).
-	o, eps, err := stayOptions(aq, 3*time.Hour)
+	o, eps, err := stayOptions(aq, geo.HomeStays().MaxGap)
 	if err != nil {
 		return err
 	}
@@ -691,9 +691,7 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 	res := HomeWorkResult{Grant: grantInfo(grant), Devices: []DeviceHomeWork{}}
 	var fs []geo.Feature
 	for _, t := range tracks {
-		stays := geo.StayPoints(geo.Accurate(t.Fixes, 100), o)
-		places, labels := geo.Places(stays, eps, 1)
-		home, work := geo.HomeWork(stays, places, labels, hw)
+		places, home, work := geo.InferHomeWork(t.Fixes, o, eps, hw)
 		res.Devices = append(res.Devices, DeviceHomeWork{Device: t.Device, Home: anchorOf(home),
 			Work: anchorOf(work), Places: placesOf(places)})
 		fs = append(fs, withDevice(geo.PlaceFeatures(places, home, work), t.Device)...)
@@ -710,7 +708,7 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 // whose devices come back as its pseudonymous tokens (identify them through
 // steps 2 and 3 with step1=ID).
 func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *caller) error {
-	aq, err := s.parseAnalytics(r, "candidates", "radius", "within", "exclude", "tz")
+	aq, err := s.parseAnalytics(r, "candidates", "radius", "within", "exclude", "tz", "gap", "dist", "min", "eps")
 	if err != nil {
 		return err
 	}
@@ -721,6 +719,20 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	if exclude != "" && exclude != "homework" {
 		return writ.Errorf(writ.EInvalid, "exclude=%q: the one exclusion is exclude=homework (the target's own home and workplace)", exclude)
 	}
+	// exclude=homework finds the home and workplace as location/homework
+	// does, with the same settings, so what it showed is what is left out.
+	if exclude == "" {
+		for _, k := range []string{"tz", "gap", "dist", "min", "eps"} {
+			if aq.extra.Has(k) {
+				return writ.Errorf(writ.EInvalid, "%s tunes the home and work inference of exclude=homework; without it, leave %s out", k, k)
+			}
+		}
+	}
+	stays, eps, err := stayOptions(aq, geo.HomeStays().MaxGap)
+	if err != nil {
+		return err
+	}
+	stays.IncludeLast = true
 	hw := geo.HomeWorkOptions{}
 	if hw.Loc, err = aq.zone("tz"); err != nil {
 		return err
@@ -769,7 +781,7 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	var fs []geo.Feature
 	if exclude == "homework" {
 		var home, work *geo.Anchor
-		o.Exclude, home, work = geo.HomeWorkAreas(tfix, hw) // the home's disc first, if found
+		o.Exclude, home, work = geo.HomeWorkAreas(tfix, stays, eps, hw) // the home's disc first, if found
 		for _, x := range []struct {
 			kind string
 			a    *geo.Anchor

@@ -280,7 +280,20 @@ func TestCoLocationExcludeHomeWork(t *testing.T) {
 	if err != nil || res.Exclude != "homework" || len(res.Excluded) != 0 || !slices.Equal(devices(res), []string{"D3"}) {
 		t.Errorf("co-location over Sunday's lunch = %+v, %v; want exclude echoed, nothing excluded, D3", res, err)
 	}
-	for _, bad := range []Analytics{Analytics{}.Set("exclude", "work"), Analytics{}.Set("exclude", "homework").Set("tz", "Mars/Olympus")} {
+	// exclude=homework infers the home as location/homework does, with the
+	// same settings: stays of at least 9 hours find no home in nights of 8,
+	// in both, and then nothing is left out and the household stays.
+	long := Analytics{}.Set("min", "9h")
+	hw, err := tm.invC.HomeWork(ctx, tm.caseID, q, long)
+	if err != nil || len(hw.Devices) != 1 || hw.Devices[0].Home != nil {
+		t.Fatalf("HomeWork(min=9h) = %+v, %v; want no home", hw, err)
+	}
+	res, err = tm.invC.CoLocation(ctx, tm.caseID, q, long.Set("exclude", "homework"))
+	if err != nil || len(res.Excluded) != 0 || !slices.Equal(devices(res), []string{"D2", "D3"}) {
+		t.Errorf("co-location with exclude=homework, min=9h = %+v, %v; want nothing excluded, D2 and D3", res, err)
+	}
+	for _, bad := range []Analytics{Analytics{}.Set("exclude", "work"), Analytics{}.Set("exclude", "homework").Set("tz", "Mars/Olympus"),
+		Analytics{}.Set("min", "9h"), Analytics{}.Set("tz", "UTC"), Analytics{}.Set("exclude", "homework").Set("eps", "wide")} {
 		_, err := tm.invC.CoLocation(ctx, tm.caseID, q, bad)
 		wantErr(t, fmt.Sprintf("co-location with %v", bad), err, writ.EInvalid, "")
 	}

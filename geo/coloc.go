@@ -34,12 +34,11 @@ const HomeWorkRadiusM = 150
 
 // HomeWorkAreas returns the target's own home and workplace as areas for
 // CoLocOptions.Exclude (discs of HomeWorkRadiusM, the home's first), with
-// the anchors found (nil if none): HomeWork on the stays of its accurate fixes, broken only
-// at 3-hour silences, as home inference takes them (docs/geo.md).
-func HomeWorkAreas(target []Fix, o HomeWorkOptions) (areas []Area, home, work *Anchor) {
-	stays := StayPoints(Accurate(target, 100), StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour})
-	places, labels := Places(stays, 0, 0)
-	home, work = HomeWork(stays, places, labels, o)
+// the anchors found (nil if none), as InferHomeWork finds them with the
+// same settings (so, epsM, o): what the home and work inference shows is
+// what is left out.
+func HomeWorkAreas(target []Fix, so StayOptions, epsM float64, o HomeWorkOptions) (areas []Area, home, work *Anchor) {
+	_, home, work = InferHomeWork(target, so, epsM, o)
 	for _, a := range []*Anchor{home, work} {
 		if a != nil {
 			areas = append(areas, Circle{Center: writ.Point{Lat: a.Lat, Lon: a.Lon}, RadiusM: HomeWorkRadiusM})

@@ -58,6 +58,6 @@ func TestCoLocationRing(t *testing.T) {
 }
 
 func sellerOpts(fs []Fix) CoLocOptions {
-	areas, _, _ := HomeWorkAreas(fs, HomeWorkOptions{Loc: brussels})
+	areas, _, _ := HomeWorkAreas(fs, HomeStays(), 0, HomeWorkOptions{Loc: brussels})
 	return CoLocOptions{Exclude: areas}
 }

@@ -3,8 +3,10 @@ package geo
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -58,8 +60,8 @@ func readPingsCSV(tb testing.TB, path string) []Track {
 	if err := sc.Err(); err != nil {
 		tb.Fatal(err)
 	}
-	for _, tr := range tracks {
-		SortFixes(tr.Fixes)
+	for _, tr := range tracks { // by time, the file's order kept among equal times
+		slices.SortStableFunc(tr.Fixes, func(a, b Fix) int { return cmp.Compare(a.T, b.T) })
 	}
 	return tracks
 }

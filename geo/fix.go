@@ -93,11 +93,6 @@ func (b *TrackBuilder) Tracks() []Track {
 	return tracks
 }
 
-// SortFixes sorts fixes by time, keeping the order of equal times.
-func SortFixes(fs []Fix) {
-	slices.SortStableFunc(fs, func(a, b Fix) int { return cmp.Compare(a.T, b.T) })
-}
-
 // Window returns the sub-slice of time-sorted fixes with from <= T < to; a
 // zero bound is open.
 func Window(fs []Fix, from, to time.Time) []Fix {

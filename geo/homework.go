@@ -33,6 +33,27 @@ type Anchor struct {
 	Confidence float64 // share of the anchor hours spent there, times the share of observed days
 }
 
+// HomeStays are the stay settings of home and work inference: a
+// stationary device reports rarely, so stays break only at 3-hour
+// silences, and the stay still open at the last fix counts.
+func HomeStays() StayOptions { return StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour} }
+
+// HomeAccuracyM is the least accuracy of the fixes home and work inference
+// takes: a cell-tower fix kilometres wide would smear the stays.
+const HomeAccuracyM = 100
+
+// InferHomeWork infers a device's home and workplace from its fixes, the
+// one way the API, co-location's exclusion and the accuracy test do it:
+// the stays (so; HomeStays unless tuned) of its fixes accurate to
+// HomeAccuracyM, clustered into places (Places, radius epsM, every stay in
+// a place), then HomeWork. The places come back too, ranked by dwell.
+func InferHomeWork(fixes []Fix, so StayOptions, epsM float64, o HomeWorkOptions) (places []Place, home, work *Anchor) {
+	stays := StayPoints(Accurate(fixes, HomeAccuracyM), so)
+	places, labels := Places(stays, epsM, 1)
+	home, work = HomeWork(stays, places, labels, o)
+	return places, home, work
+}
+
 // HomeWork infers home (most night-time dwell) and work (most weekday
 // daytime dwell elsewhere) from stays and their places (as from Places). A
 // nil result means no dwell in those hours at all.

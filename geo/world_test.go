@@ -114,9 +114,7 @@ func TestHomeWorld(t *testing.T) {
 			continue
 		}
 		n++
-		stays := StayPoints(Accurate(fs, 100), StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour})
-		places, labels := Places(stays, 0, 0)
-		home, work := HomeWork(stays, places, labels, HomeWorkOptions{Loc: brussels})
+		_, home, work := InferHomeWork(fs, HomeStays(), 0, HomeWorkOptions{Loc: brussels})
 		hp, _ := w.truth.Place(d.HomePlace)
 		if home != nil && Haversine(home.Lat, home.Lon, hp.Lat, hp.Lon) <= 100 {
 			hit++

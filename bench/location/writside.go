@@ -408,7 +408,7 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc,
 	step("gate")
 	o := geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM}
 	if away {
-		o.Exclude, _, _ = geo.HomeWorkAreas(target, geo.HomeWorkOptions{Loc: worldZone})
+		o.Exclude, _, _ = geo.HomeWorkAreas(target, geo.HomeStays(), 0, geo.HomeWorkOptions{Loc: worldZone})
 		step("home and work")
 	}
 	coloc := geo.NewCoLocator(target, qs.target, o)

@@ -135,7 +135,8 @@ func locationCmd() *command {
 		})
 	coloc := analysisLeaf("colocation", "devices met with a target device (--selector device:ID)",
 		[]string{"candidates=geofence_step1 authority to read candidates under (returned as tokens)", "radius=encounter distance in metres", "within=encounter time (e.g. 10m)",
-			"exclude=homework: leave out the target's fixes within 150 m of its inferred home and workplace", "tz=time zone of the target's routine, for exclude=homework (default UTC)"},
+			"exclude=homework: leave out the target's fixes within 150 m of its inferred home and workplace", "tz=time zone of the target's routine, for exclude=homework (default UTC)",
+			"gap, dist, min, eps: tune exclude=homework's home and work inference, as for homework"},
 		func(ctx context.Context, c *clientCtx, id int64, q api.ReadQuery, a api.Analytics, _ []string) error {
 			res, err := c.CoLocation(ctx, id, q, a)
 			if err != nil || c.json {
