@@ -55,6 +55,9 @@ type Config struct {
 	CoLocProfile string
 	// Batch is writ's ingest batch size in rows; 0: ingest.DefaultPingBatchSize.
 	Batch int
+	// CoLocTargets is how many sampled devices writ's co-location is also
+	// timed for, besides the ring's seller; default 20.
+	CoLocTargets int
 
 	Log io.Writer // progress lines; nil: none
 }
@@ -75,6 +78,9 @@ func (c *Config) norm() error {
 	}
 	if c.Queries <= 0 {
 		c.Queries = 200
+	}
+	if c.CoLocTargets <= 0 {
+		c.CoLocTargets = 20
 	}
 	if len(c.Stores) == 0 {
 		c.Stores = []string{"sqlite"}
@@ -102,7 +108,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	qs := newQueries(w, cfg.Queries)
+	qs := newQueries(w, cfg.Queries, cfg.CoLocTargets)
 	rep := &Report{Pings: w.pings, Persons: w.persons, Days: cfg.Days, Seed: cfg.Seed,
 		Devices: w.devices, Start: w.start, CSVBytes: w.csvBytes, WorldGen: w.genTime.Seconds(),
 		Target: w.target, Queries: cfg.Queries, Machine: machine()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +39,13 @@ func BenchmarkLocation(b *testing.B) {
 			b.Fatalf("WRIT_BENCH_QUERIES=%q: want a positive number", v)
 		}
 		cfg.Queries = n
+	}
+	if v := os.Getenv("WRIT_BENCH_COLOC_TARGETS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("WRIT_BENCH_COLOC_TARGETS=%q: want a positive number", v)
+		}
+		cfg.CoLocTargets = n
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = b.TempDir()
@@ -188,6 +196,9 @@ func TestRunSmall(t *testing.T) {
 		}
 		if s.BytesPerPing <= 0 {
 			t.Errorf("%s: %v bytes per ping", s.Name, s.BytesPerPing)
+		}
+		if c := s.CoLocSampled; s.Name != "postgis" && (c.N == 0 || c.N != len(c.Fixes) || c.N > 20 || c.P50 <= 0 || slices.Contains(c.Targets, rep.Target)) {
+			t.Errorf("%s: co-location of sampled targets %+v; want up to 20 targets other than the seller, each timed", s.Name, c)
 		}
 		if a := s.CoLocAway; s.Name != "postgis" && (a.TargetFixes == 0 || a.TargetFixes >= s.CoLoc.TargetFixes || a.P50 <= 0) {
 			t.Errorf("%s: co-location away from home and work %+v; want some of the target's %d fixes left out, and the rest read", s.Name, a, s.CoLoc.TargetFixes)

@@ -45,8 +45,11 @@ type Side struct {
 	// CoLocAway is writ's co-location with exclude=homework, as an
 	// investigator asks for the company kept away from home and work: not
 	// the issue's query, reported beside it.
-	CoLocAway CoLoc    `json:"colocation_away,omitzero"`
-	Notes     []string `json:"notes,omitempty"`
+	CoLocAway CoLoc `json:"colocation_away,omitzero"`
+	// CoLocSampled is writ's co-location for other targets than the
+	// seller (queries.targets): not the issue's query, reported beside it.
+	CoLocSampled CoLocSample `json:"colocation_sampled,omitzero"`
+	Notes        []string    `json:"notes,omitempty"`
 
 	trajRows, areaRows []int
 }
@@ -75,6 +78,25 @@ type CoLoc struct {
 	IndexRows     int64 `json:"index_rows,omitempty"`
 	BlocksFetched int64 `json:"blocks_fetched,omitempty"`
 	TimedOut      bool  `json:"timed_out,omitempty"`
+}
+
+// CoLocSample is co-location over sampled targets: each asked once to
+// warm its blocks, as the seller's first run does, then timed once.
+type CoLocSample struct {
+	Latency           // of the timed runs; RowsMean is the mean of Fixes
+	Fixes   []int     `json:"target_fixes"` // each target's accurate fixes, in Targets' order
+	Runs    []float64 `json:"runs_ms"`      // each target's timed run
+	Targets []string  `json:"targets"`
+}
+
+// fixesP50 is the median target's fixes.
+func (c CoLocSample) fixesP50() int {
+	if len(c.Fixes) == 0 {
+		return 0
+	}
+	s := slices.Clone(c.Fixes)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func summarize(ms []float64, rows []int) Latency {
@@ -243,6 +265,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 			return "-"
 		}
 		return fmt.Sprintf("**%.0f** (%d target fixes left, %d devices found; runs %s)", s.CoLocAway.P50, s.CoLocAway.TargetFixes, s.CoLocAway.Devices, floats(s.CoLocAway.Runs))
+	})
+	row(fmt.Sprintf("co-location, sampled targets (the timed trajectories' devices), %d days, p50 / p99 / max (ms)", min(r.Days, CoLocDays)), "(not the issue's query, whose target is the seller above)", func(s *Side) string {
+		c := s.CoLocSampled
+		if c.N == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("**%.0f** / %.0f / %.0f (%d targets; accurate fixes per target: median %d, max %d)", c.P50, c.P99, c.Max, c.N, c.fixesP50(), slices.Max(c.Fixes))
 	})
 	b.WriteString("\n")
 	for _, s := range r.Sides {

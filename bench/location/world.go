@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -179,6 +180,10 @@ type queries struct {
 	areaWarm, area []areaQuery
 	target         string
 	from, to       time.Time // co-location window
+	// targets are other devices to time co-location for: the timed
+	// trajectories' devices, distinct, in the sample's order. A sampled
+	// ping's device, so a busy device comes up more often, as in casework.
+	targets []string
 }
 
 // AreaSideM is the side of the area search's square: 1 km².
@@ -198,8 +203,9 @@ var worldZone = time.FixedZone("UTC+1", 3600)
 
 // newQueries turns the sample into trajectories (the sampled device's UTC
 // day) and area searches (a square centred on the sampled ping, over its
-// clock hour); the first half of each is a warm-up, run but not timed.
-func newQueries(w *worldData, n int) *queries {
+// clock hour); the first half of each is a warm-up, run but not timed. Up
+// to targets of the timed trajectories' devices are co-location targets too.
+func newQueries(w *worldData, n, targets int) *queries {
 	q := &queries{target: w.target, from: w.start, to: w.start.AddDate(0, 0, CoLocDays)}
 	if q.to.After(w.end) {
 		q.to = w.end
@@ -222,6 +228,11 @@ func newQueries(w *worldData, n int) *queries {
 	q.trajWarm, q.traj = traj[:h], traj[h:]
 	h = len(area) / 2
 	q.areaWarm, q.area = area[:h], area[h:]
+	for _, t := range q.traj {
+		if len(q.targets) < targets && t.device != q.target && !slices.Contains(q.targets, t.device) {
+			q.targets = append(q.targets, t.device)
+		}
+	}
 	return q
 }
 

@@ -305,7 +305,7 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 	if err != nil {
 		return nil, err
 	}
-	err = colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs, false) })
+	err = colocRuns(&s.CoLoc, func() (*CoLoc, error) { return f.colocate(ctx, qs.target, qs.from, qs.to, false) })
 	if err := stop(); err != nil {
 		return nil, err
 	}
@@ -313,10 +313,16 @@ func runWrit(ctx context.Context, cfg *Config, w *worldData, qs *queries, name s
 		return nil, fmt.Errorf("co-location: %w", err)
 	}
 	cfg.logf("%s: co-location runs %v ms (last run: %v)", s.Name, floats(s.CoLoc.Runs), s.CoLoc.Steps)
-	if err := colocRuns(&s.CoLocAway, func() (*CoLoc, error) { return f.colocate(ctx, qs, true) }); err != nil {
+	if err := colocRuns(&s.CoLocAway, func() (*CoLoc, error) { return f.colocate(ctx, qs.target, qs.from, qs.to, true) }); err != nil {
 		return nil, fmt.Errorf("co-location away from home and work: %w", err)
 	}
 	cfg.logf("%s: co-location away from home and work runs %v ms, %d target fixes left (last run: %v)", s.Name, floats(s.CoLocAway.Runs), s.CoLocAway.TargetFixes, s.CoLocAway.Steps)
+	if s.CoLocSampled, err = f.colocateSampled(ctx, qs); err != nil {
+		return nil, fmt.Errorf("co-location of sampled targets: %w", err)
+	}
+	if c := s.CoLocSampled; c.N > 0 {
+		cfg.logf("%s: co-location of %d sampled targets p50 %.0f ms, max %.0f ms (runs %s; fixes %v)", s.Name, c.N, c.P50, c.Max, floats(c.Runs), c.Fixes)
+	}
 	s.Notes = append(s.Notes, fmt.Sprintf("Co-location reads the target's %d days under the device warrant, then, under the geofence warrant, the pings within %d m and %s of its accurate fixes in one PingsNear (which reads only the (hour, cell) blocks around them), counted by a geo.CoLocator as they come; both gate decisions are in its time.",
 		min(cfg.Days, CoLocDays), CoLocRadiusM, CoLocWithin))
 	return s, nil
@@ -368,13 +374,33 @@ func colocRuns(c *CoLoc, run func() (*CoLoc, error)) error {
 	return nil
 }
 
+// colocateSampled times co-location for each of qs.targets over the
+// seller's window: once to warm the target's blocks, then once timed.
+func (f *fixture) colocateSampled(ctx context.Context, qs *queries) (CoLocSample, error) {
+	var c CoLocSample
+	for _, t := range qs.targets {
+		if _, err := f.colocate(ctx, t, qs.from, qs.to, false); err != nil {
+			return c, err
+		}
+		r, err := f.colocate(ctx, t, qs.from, qs.to, false)
+		if err != nil {
+			return c, err
+		}
+		c.Targets = append(c.Targets, t)
+		c.Runs = append(c.Runs, r.Runs[0])
+		c.Fixes = append(c.Fixes, r.TargetFixes)
+	}
+	c.Latency = summarize(c.Runs, c.Fixes)
+	return c, nil
+}
+
 // colocate finds the devices met with the target over the window, through
 // the store's reads, as the API does: the target's fixes under the device
 // warrant, then one PingsNear under the geofence warrant, which reads only
 // the blocks around the target's accurate fixes, and geo.CoLocation. With
 // away, the target's fixes at its inferred home and work are left out
 // first (the API's exclude=homework).
-func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc, error) {
+func (f *fixture) colocate(ctx context.Context, target string, from, to time.Time, away bool) (*CoLoc, error) {
 	steps := map[string]float64{}
 	start := time.Now()
 	t := start
@@ -382,7 +408,7 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc,
 		steps[name] += ms(time.Since(t))
 		t = time.Now()
 	}
-	g, err := f.grant(ctx, f.warrant, qs.target, nil, qs.from, qs.to, "bench.colocation.target")
+	g, err := f.grant(ctx, f.warrant, target, nil, from, to, "bench.colocation.target")
 	if err != nil {
 		return nil, err
 	}
@@ -397,21 +423,21 @@ func (f *fixture) colocate(ctx context.Context, qs *queries, away bool) (*CoLoc,
 		return nil, err
 	}
 	step("target read")
-	var target []geo.Fix
+	var fixes []geo.Fix
 	for _, tr := range tb.Tracks() {
-		target = tr.Fixes
+		fixes = tr.Fixes
 	}
-	cg, err := f.grant(ctx, f.fence, "", nil, qs.from, qs.to, "bench.colocation.candidates")
+	cg, err := f.grant(ctx, f.fence, "", nil, from, to, "bench.colocation.candidates")
 	if err != nil {
 		return nil, err
 	}
 	step("gate")
 	o := geo.CoLocOptions{RadiusM: CoLocRadiusM, Within: CoLocWithin, MaxAccM: CoLocMaxAccM}
 	if away {
-		o.Exclude, _, _ = geo.HomeWorkAreas(target, geo.HomeStays(), 0, geo.HomeWorkOptions{Loc: worldZone})
+		o.Exclude, _, _ = geo.HomeWorkAreas(fixes, geo.HomeStays(), 0, geo.HomeWorkOptions{Loc: worldZone})
 		step("home and work")
 	}
-	coloc := geo.NewCoLocator(target, qs.target, o)
+	coloc := geo.NewCoLocator(fixes, target, o)
 	before := f.db.NearStats()
 	near, err := f.db.PingsNear(ctx, cg, coloc.Query(), func(p *writ.NearPing) error {
 		coloc.Add(p)
