@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/writhq/writ"
+	"github.com/writhq/writ/sqlite/pagecache"
 	"github.com/writhq/writ/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -43,6 +45,23 @@ var pragmas = "_pragma=page_size(" + strconv.Itoa(PageSize) + ")&_pragma=foreign
 const PageSize = 32768
 
 var registerOnce sync.Once
+
+// Pages is the page cache of every SQLite connection of the process
+// (package pagecache: SQLite's pages reused rather than mapped and
+// unmapped one by one), or nil if the environment asked for SQLite's own
+// with WRIT_SQLITE_PAGECACHE=sqlite, to compare the two. SQLite takes a
+// page cache only before its first connection, hence init.
+var Pages *pagecache.Pool
+
+func init() {
+	if os.Getenv("WRIT_SQLITE_PAGECACHE") == "sqlite" {
+		return
+	}
+	Pages = pagecache.New()
+	if err := sqlite.RegisterPageCache(Pages); err != nil {
+		panic(fmt.Sprintf("writ: SQLite page cache: %v", err))
+	}
+}
 
 // Open opens (creating if needed) the database file at path and migrates it.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
