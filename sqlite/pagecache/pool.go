@@ -29,7 +29,6 @@
 package pagecache
 
 import (
-	"container/list"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -174,7 +173,6 @@ func (p *Pool) Create(pageSize, extraSize int, purgeable bool) (sqlite.Cache, er
 		extraSize: extraSize,
 		purgeable: purgeable,
 		pages:     map[uint32]*page{},
-		lru:       list.New(),
 		tls:       libc.NewTLS(),
 	}, nil
 }
@@ -196,7 +194,7 @@ func (p *Pool) Create(pageSize, extraSize int, purgeable bool) (sqlite.Cache, er
 // connection workload, 4 on a positive control with goroutines hitting
 // the cache directly). But the Go race detector does not recognise
 // SQLite's libc mutex as a happens-before edge and flags the Fetch
-// vs Unpin reads/writes on pinned and lruElem as false-positive
+// vs Unpin reads/writes on pinned and the lru links as false-positive
 // data races.
 //
 // mu serialises every public method on the cache. It is always
@@ -224,8 +222,10 @@ type cache struct {
 	pages map[uint32]*page
 	// lru holds the unpinned pages with most-recently-unpinned at
 	// Front and least-recently-unpinned at Back. Pinned pages are
-	// absent from the list and have a nil lruElem.
-	lru       *list.List
+	// absent from the list. It is threaded through the pages (writ's
+	// change: container/list allocated an element per Unpin, millions
+	// in an ingest).
+	lru       lruList
 	destroyed bool
 }
 
@@ -239,12 +239,13 @@ type cache struct {
 // to unsafe.Pointer only at the package boundary the binding requires
 // (through addr, which go vet does not mistake for a Go pointer's misuse).
 type page struct {
-	owner   *cache
-	buf     uintptr
-	extra   uintptr
-	key     uint32
-	pinned  bool
-	lruElem *list.Element
+	owner      *cache
+	buf        uintptr
+	extra      uintptr
+	key        uint32
+	pinned     bool
+	inLRU      bool
+	prev, next *page // in the cache's lru, when inLRU
 }
 
 func (p *page) Buf() unsafe.Pointer   { return addr(p.buf) }
@@ -295,10 +296,7 @@ func (c *cache) Fetch(key uint32, mode sqlite.FetchMode) sqlite.Page {
 		c.pool.hits.Add(1)
 		if !existing.pinned {
 			existing.pinned = true
-			if existing.lruElem != nil {
-				c.lru.Remove(existing.lruElem)
-				existing.lruElem = nil
-			}
+			c.lru.remove(existing)
 		}
 		return existing
 	}
@@ -352,7 +350,7 @@ func (c *cache) Unpin(pg sqlite.Page, discard bool) {
 		c.pool.evictions.Add(1)
 		return
 	}
-	p.lruElem = c.lru.PushFront(p)
+	c.lru.pushFront(p)
 	c.trimToTarget()
 }
 
@@ -410,10 +408,7 @@ func (c *cache) Destroy() {
 		c.freeRaw(p)
 	}
 	c.pages = nil
-	if c.lru != nil {
-		c.lru.Init()
-		c.lru = nil
-	}
+	c.lru = lruList{}
 	c.destroyed = true
 	if c.tls != nil {
 		c.tls.Close()
@@ -429,11 +424,9 @@ func (c *cache) Shrink() {
 	if c.destroyed {
 		return
 	}
-	for c.lru.Len() > 0 {
-		elem := c.lru.Back()
-		p := elem.Value.(*page)
-		c.lru.Remove(elem)
-		p.lruElem = nil
+	for c.lru.back != nil {
+		p := c.lru.back
+		c.lru.remove(p)
 		delete(c.pages, p.key)
 		c.freeRaw(p)
 		c.pool.evictions.Add(1)
@@ -463,10 +456,7 @@ func (c *cache) allocPage(key uint32) *page {
 // freePage removes p from the cache's bookkeeping and releases its
 // off-heap memory. Safe whether p is pinned or in lru.
 func (c *cache) freePage(p *page) {
-	if p.lruElem != nil {
-		c.lru.Remove(p.lruElem)
-		p.lruElem = nil
-	}
+	c.lru.remove(p)
 	delete(c.pages, p.key)
 	c.freeRaw(p)
 }
@@ -493,11 +483,10 @@ func (c *cache) freeRaw(p *page) {
 // whether anything was evicted. Returns false when every page is
 // pinned (forces an overcommit on the caller's allocation).
 func (c *cache) evictOneLRU() bool {
-	elem := c.lru.Back()
-	if elem == nil {
+	p := c.lru.back
+	if p == nil {
 		return false
 	}
-	p := elem.Value.(*page)
 	c.freePage(p)
 	c.pool.evictions.Add(1)
 	return true
@@ -523,3 +512,35 @@ var (
 	_ sqlite.Cache     = (*cache)(nil)
 	_ sqlite.Page      = (*page)(nil)
 )
+
+// lruList is a cache's unpinned pages, most recently unpinned at front,
+// threaded through the pages themselves.
+type lruList struct{ front, back *page }
+
+func (l *lruList) pushFront(p *page) {
+	p.prev, p.next, p.inLRU = nil, l.front, true
+	if l.front != nil {
+		l.front.prev = p
+	} else {
+		l.back = p
+	}
+	l.front = p
+}
+
+// remove takes p out of the list if it is in it.
+func (l *lruList) remove(p *page) {
+	if !p.inLRU {
+		return
+	}
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else {
+		l.front = p.next
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	} else {
+		l.back = p.prev
+	}
+	p.prev, p.next, p.inLRU = nil, nil, false
+}
