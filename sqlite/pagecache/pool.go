@@ -29,6 +29,7 @@
 package pagecache
 
 import (
+	"container/list"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -173,6 +174,7 @@ func (p *Pool) Create(pageSize, extraSize int, purgeable bool) (sqlite.Cache, er
 		extraSize: extraSize,
 		purgeable: purgeable,
 		pages:     map[uint32]*page{},
+		lru:       list.New(),
 		tls:       libc.NewTLS(),
 	}, nil
 }
@@ -194,7 +196,7 @@ func (p *Pool) Create(pageSize, extraSize int, purgeable bool) (sqlite.Cache, er
 // connection workload, 4 on a positive control with goroutines hitting
 // the cache directly). But the Go race detector does not recognise
 // SQLite's libc mutex as a happens-before edge and flags the Fetch
-// vs Unpin reads/writes on pinned and the lru links as false-positive
+// vs Unpin reads/writes on pinned and lruElem as false-positive
 // data races.
 //
 // mu serialises every public method on the cache. It is always
@@ -222,10 +224,8 @@ type cache struct {
 	pages map[uint32]*page
 	// lru holds the unpinned pages with most-recently-unpinned at
 	// Front and least-recently-unpinned at Back. Pinned pages are
-	// absent from the list. It is threaded through the pages (writ's
-	// change: container/list allocated an element per Unpin, millions
-	// in an ingest).
-	lru       lruList
+	// absent from the list and have a nil lruElem.
+	lru       *list.List
 	destroyed bool
 }
 
@@ -239,13 +239,12 @@ type cache struct {
 // to unsafe.Pointer only at the package boundary the binding requires
 // (through addr, which go vet does not mistake for a Go pointer's misuse).
 type page struct {
-	owner      *cache
-	buf        uintptr
-	extra      uintptr
-	key        uint32
-	pinned     bool
-	inLRU      bool
-	prev, next *page // in the cache's lru, when inLRU
+	owner   *cache
+	buf     uintptr
+	extra   uintptr
+	key     uint32
+	pinned  bool
+	lruElem *list.Element
 }
 
 func (p *page) Buf() unsafe.Pointer   { return addr(p.buf) }
@@ -296,7 +295,10 @@ func (c *cache) Fetch(key uint32, mode sqlite.FetchMode) sqlite.Page {
 		c.pool.hits.Add(1)
 		if !existing.pinned {
 			existing.pinned = true
-			c.lru.remove(existing)
+			if existing.lruElem != nil {
+				c.lru.Remove(existing.lruElem)
+				existing.lruElem = nil
+			}
 		}
 		return existing
 	}
@@ -350,7 +352,7 @@ func (c *cache) Unpin(pg sqlite.Page, discard bool) {
 		c.pool.evictions.Add(1)
 		return
 	}
-	c.lru.pushFront(p)
+	p.lruElem = c.lru.PushFront(p)
 	c.trimToTarget()
 }
 
@@ -408,7 +410,10 @@ func (c *cache) Destroy() {
 		c.freeRaw(p)
 	}
 	c.pages = nil
-	c.lru = lruList{}
+	if c.lru != nil {
+		c.lru.Init()
+		c.lru = nil
+	}
 	c.destroyed = true
 	if c.tls != nil {
 		c.tls.Close()
@@ -424,9 +429,11 @@ func (c *cache) Shrink() {
 	if c.destroyed {
 		return
 	}
-	for c.lru.back != nil {
-		p := c.lru.back
-		c.lru.remove(p)
+	for c.lru.Len() > 0 {
+		elem := c.lru.Back()
+		p := elem.Value.(*page)
+		c.lru.Remove(elem)
+		p.lruElem = nil
 		delete(c.pages, p.key)
 		c.freeRaw(p)
 		c.pool.evictions.Add(1)
@@ -456,7 +463,10 @@ func (c *cache) allocPage(key uint32) *page {
 // freePage removes p from the cache's bookkeeping and releases its
 // off-heap memory. Safe whether p is pinned or in lru.
 func (c *cache) freePage(p *page) {
-	c.lru.remove(p)
+	if p.lruElem != nil {
+		c.lru.Remove(p.lruElem)
+		p.lruElem = nil
+	}
 	delete(c.pages, p.key)
 	c.freeRaw(p)
 }
@@ -483,10 +493,11 @@ func (c *cache) freeRaw(p *page) {
 // whether anything was evicted. Returns false when every page is
 // pinned (forces an overcommit on the caller's allocation).
 func (c *cache) evictOneLRU() bool {
-	p := c.lru.back
-	if p == nil {
+	elem := c.lru.Back()
+	if elem == nil {
 		return false
 	}
+	p := elem.Value.(*page)
 	c.freePage(p)
 	c.pool.evictions.Add(1)
 	return true
@@ -512,35 +523,3 @@ var (
 	_ sqlite.Cache     = (*cache)(nil)
 	_ sqlite.Page      = (*page)(nil)
 )
-
-// lruList is a cache's unpinned pages, most recently unpinned at front,
-// threaded through the pages themselves.
-type lruList struct{ front, back *page }
-
-func (l *lruList) pushFront(p *page) {
-	p.prev, p.next, p.inLRU = nil, l.front, true
-	if l.front != nil {
-		l.front.prev = p
-	} else {
-		l.back = p
-	}
-	l.front = p
-}
-
-// remove takes p out of the list if it is in it.
-func (l *lruList) remove(p *page) {
-	if !p.inLRU {
-		return
-	}
-	if p.prev != nil {
-		p.prev.next = p.next
-	} else {
-		l.front = p.next
-	}
-	if p.next != nil {
-		p.next.prev = p.prev
-	} else {
-		l.back = p.prev
-	}
-	p.prev, p.next, p.inLRU = nil, nil, false
-}
