@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -385,49 +384,18 @@ func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, st *nearStmt, emi
 			release()
 			return err
 		}
-		own, err := emitMerged(rows, emit, &db.near.fetched)
+		refs, err := scanRefs(nil, rows)
 		release()
 		if err != nil {
 			return err
 		}
+		db.near.fetched.Add(int64(len(refs)))
 		keys = keys[width*n:]
-		if _, err := emit(own, math.MaxInt64); err != nil {
+		if _, err := emit(refs, math.MaxInt64); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// emitMerged passes each merged block rows returns (batch, part, block)
-// to emit as it comes, in the driver's own buffer (sql.RawBytes: a
-// co-location at 100M pings fetches 45 MB of blocks, which database/sql
-// copied once more after the driver), and returns a batch's own blocks, copied,
-// for the caller to emit together as visit wants them. It counts the
-// blocks in fetched and closes rows.
-func emitMerged(rows *sql.Rows, emit emitFunc, fetched *atomic.Int64) ([]blockRef, error) {
-	defer rows.Close()
-	var own []blockRef
-	var one [1]blockRef
-	var n int64
-	defer func() { fetched.Add(n) }()
-	for rows.Next() {
-		var raw sql.RawBytes
-		r := &one[0]
-		if err := rows.Scan(&r.batch, &r.part, &raw); err != nil {
-			return nil, err
-		}
-		n++
-		if r.part >= 0 {
-			own = append(own, blockRef{batch: r.batch, part: r.part, block: bytes.Clone(raw)})
-			continue
-		}
-		// emit keeps nothing of the block once it returns.
-		r.block = raw
-		if _, err := emit(one[:], math.MaxInt64); err != nil {
-			return nil, err
-		}
-	}
-	return own, rows.Err()
 }
 
 // nearKeys appends to keys the key (width values) of each block query
