@@ -614,6 +614,15 @@ func stayOptions(aq *analyticsQuery, defGap time.Duration) (geo.StayOptions, flo
 	return o, eps, err
 }
 
+// homeStayOptions are the stay settings of home and work inference
+// (geo.HomeStays: stays broken only at 3 h silences, as a stationary
+// device reports rarely), as the request tunes them.
+func homeStayOptions(aq *analyticsQuery) (geo.StayOptions, float64, error) {
+	o, eps, err := stayOptions(aq, geo.HomeStays().MaxGap)
+	o.IncludeLast = geo.HomeStays().IncludeLast
+	return o, eps, err
+}
+
 func placesOf(places []geo.Place) []FrequentPlace {
 	out := make([]FrequentPlace, len(places))
 	for i, p := range places {
@@ -673,13 +682,10 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return err
 	}
-	// Home inference breaks stays only at 3 h silences: a stationary device
-	// reports rarely (docs/geo.md).
-	o, eps, err := stayOptions(aq, geo.HomeStays().MaxGap)
+	o, eps, err := homeStayOptions(aq)
 	if err != nil {
 		return err
 	}
-	o.IncludeLast = true
 	hw := geo.HomeWorkOptions{}
 	if hw.Loc, err = aq.zone("tz"); err != nil {
 		return err
@@ -728,11 +734,10 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 			}
 		}
 	}
-	stays, eps, err := stayOptions(aq, geo.HomeStays().MaxGap)
+	stays, eps, err := homeStayOptions(aq)
 	if err != nil {
 		return err
 	}
-	stays.IncludeLast = true
 	hw := geo.HomeWorkOptions{}
 	if hw.Loc, err = aq.zone("tz"); err != nil {
 		return err

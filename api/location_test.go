@@ -281,7 +281,7 @@ func TestCoLocationExcludeHomeWork(t *testing.T) {
 		t.Errorf("co-location over Sunday's lunch = %+v, %v; want exclude echoed, nothing excluded, D3", res, err)
 	}
 	// exclude=homework infers the home as location/homework does, with the
-	// same settings: stays of at least 9 hours find no home in nights of 8,
+	// same settings: stays of at least 9 hours find no home in nights under 8,
 	// in both, and then nothing is left out and the household stays.
 	long := Analytics{}.Set("min", "9h")
 	hw, err := tm.invC.HomeWork(ctx, tm.caseID, q, long)
