@@ -116,7 +116,7 @@ func (s *Server) headers(next http.Handler) http.Handler {
 		if r.TLS != nil || s.cfg.Secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000")
 		}
-		if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" {
+		if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/" {
 			h.Set("Cache-Control", "no-store")
 		}
 		next.ServeHTTP(w, r)
@@ -157,6 +157,7 @@ func (s *Server) authed(pattern string, h func(http.ResponseWriter, *http.Reques
 }
 
 func (s *Server) routeAll() {
+	s.handle("GET /{$}", s.handleIndex)
 	s.handle("GET /healthz", s.handleHealth)
 	s.handle("GET /api/openapi.json", s.handleOpenAPI)
 
@@ -215,6 +216,19 @@ func (s *Server) routeAll() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, writ.Errorf(writ.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
+}
+
+// handleIndex answers whoever opens the server's address (the demo prints
+// it) with where to go, rather than a 404: the API serves no pages.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"service": "writ",
+		"about":   "writ's JSON API: every read of case data needs a login, a case roster place and a grant under an approved authority",
+		"openapi": "/api/openapi.json",
+		"login":   "POST /api/login",
+		"health":  "/healthz",
+	})
+	return nil
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {

@@ -282,7 +282,7 @@ func TestHeadersAndBodies(t *testing.T) {
 	b.login("admin")
 	csrf := map[string]string{CSRFHeader: b.csrf}
 	t.Run("security headers", func(t *testing.T) {
-		for _, path := range []string{"/api/me", "/api/nowhere", "/healthz"} {
+		for _, path := range []string{"/", "/api/me", "/api/nowhere", "/healthz"} {
 			resp, _ := b.do("GET", path, nil, nil)
 			want := map[string]string{
 				"X-Content-Type-Options":  "nosniff",

@@ -25,6 +25,8 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	registered := map[string]bool{}
 	for _, route := range s.Routes() {
 		method, path, _ := strings.Cut(route, " ")
+		path = strings.TrimSuffix(path, "{$}") // the mux's "this path exactly"
+		route = method + " " + path
 		registered[route] = true
 		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
 			t.Errorf("route %q is not in openapi.json", route)
@@ -49,5 +51,29 @@ func TestServeOpenAPI(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || !json.Valid(body) || len(body) != len(OpenAPI()) {
 		t.Errorf("GET /api/openapi.json = %d, %d bytes, want 200 and the embedded document", resp.StatusCode, len(body))
+	}
+}
+
+// TestIndex: the server's address answers, without a login, with where to
+// go; any other unknown path stays a JSON 404.
+func TestIndex(t *testing.T) {
+	e := newSQLiteEnv(t)
+	resp, err := e.hs.Client().Get(e.hs.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var idx map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&idx); err != nil || resp.StatusCode != http.StatusOK ||
+		idx["openapi"] != "/api/openapi.json" || idx["login"] != "POST /api/login" {
+		t.Errorf("GET / = %d, %v, %v; want 200 naming the OpenAPI document and the login", resp.StatusCode, idx, err)
+	}
+	resp, err = e.hs.Client().Get(e.hs.URL + "/nowhere")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /nowhere = %d, want 404", resp.StatusCode)
 	}
 }
