@@ -15,7 +15,8 @@
 // and a connection drops its whole cache when a read begins after any
 // write (the audit log's, before every read): every page read paid for a
 // mapping, its page faults and an unmapping. Reusing the pages took a
-// fifth off co-location at 100M pings (docs/location-bench.md).
+// fifth off the median co-location of 20 sampled targets at 100M pings,
+// and 5-10% off the busiest target's (docs/location-bench.md).
 //
 // The contract this package implements is documented on
 // [sqlite.PageCache], [sqlite.Cache], and [sqlite.Page]. SQLite calls
