@@ -37,6 +37,9 @@ type DB struct {
 	plans   preparedPlans
 	near    nearCounts
 	wstmts  writeStmts // SQLite: the writer's statements, prepared once
+	// snapshots holds a place for each read snapshot open (snapshot): at
+	// most half the reader pool; nil if the pool is unbounded.
+	snapshots chan struct{}
 	// afterBatch, if set, runs after each committed ingest batch (SQLite:
 	// the WAL checkpoint, see SetAfterBatch).
 	afterBatch func(ctx context.Context) error
@@ -52,6 +55,9 @@ func (db *DB) SetAfterBatch(fn func(ctx context.Context) error) { db.afterBatch 
 // New wraps open database handles and migrates the schema to the latest version.
 func New(ctx context.Context, w, r *sql.DB, d *Dialect) (*DB, error) {
 	db := &DB{w: w, r: r, dialect: d, log: slog.Default().With("component", "store", "dialect", d.Name)}
+	if n := r.Stats().MaxOpenConnections; n > 0 { // 0: no bound, so no wait
+		db.snapshots = make(chan struct{}, max(1, n/2))
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

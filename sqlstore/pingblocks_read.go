@@ -101,12 +101,35 @@ func (db *DB) deviceBlocks(ctx context.Context, devices []string, fromUs, toUs, 
 // snapshot begins a read transaction that sees one state of the store
 // throughout (SQLite's read transactions do; PostgreSQL's need repeatable
 // read).
-func (db *DB) snapshot(ctx context.Context) (*sql.Tx, error) {
+//
+// A read in a snapshot may need a second connection while it holds it (to
+// prepare a statement, or to read a batch's provenance), so at most half
+// the reader pool is held in snapshots at once: with every connection held
+// and each holder waiting for one more, the reads would wait forever (four
+// readers near a track on a pool of four did). end rolls the transaction
+// back and gives its place up.
+func (db *DB) snapshot(ctx context.Context) (tx *sql.Tx, end func(), err error) {
+	if db.snapshots != nil {
+		select {
+		case db.snapshots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+	free := func() {
+		if db.snapshots != nil {
+			<-db.snapshots
+		}
+	}
 	var opts *sql.TxOptions
 	if db.dialect.Name == "postgres" {
 		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	}
-	return db.r.BeginTx(ctx, opts)
+	if tx, err = db.r.BeginTx(ctx, opts); err != nil {
+		free()
+		return nil, nil, err
+	}
+	return tx, func() { tx.Rollback(); free() }, nil
 }
 
 // firstRound is the batches a scan's first round reads; each round reads
@@ -153,11 +176,11 @@ func (db *DB) scanRounds(ctx context.Context, table, cond string, args []any, mi
 	// The rounds run in one snapshot: CompactPings moves pings between
 	// blocks, and a read must see them before or after, not both or
 	// neither. (One statement is a snapshot by itself.)
-	tx, err := db.snapshot(ctx)
+	tx, end, err := db.snapshot(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer end()
 	rows, err = tx.QueryContext(ctx, db.q(`SELECT DISTINCT batch FROM `+table+` WHERE `+cond+` AND last >= ? ORDER BY batch`),
 		append(slices.Clip(args), minBatch)...)
 	if err != nil {

@@ -336,11 +336,11 @@ const nearFetch = 256
 // fetched, and their header decides. Both steps run in one snapshot, as
 // settling may merge blocks meanwhile.
 func (db *DB) nearBlocks(ctx context.Context, m *near.Matcher, st *nearStmt, emit emitFunc) error {
-	tx, err := db.snapshot(ctx)
+	tx, end, err := db.snapshot(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer end()
 	// A block is fetched by its key; in SQLite by its rowid, which the
 	// index holds too, and which spares a descent of the key's index.
 	key, width := "hour, cell, batch, part", 4

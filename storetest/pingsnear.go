@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -429,6 +431,35 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 		t.Fatalf("merged blocks with extents = %d, %v; want one per edge at least", merged, err)
 	}
 	g := f.grant(t, scope.Request{AuthorityID: auth.ID, Category: writ.CatLocation, From: t0, To: t0.Add(time.Duration(len(edges)) * time.Hour)})
+	// Many reads at once, first on this store: each reader holds a
+	// snapshot and needs a second connection to prepare its statements.
+	// More readers than the pool has connections must all finish (on
+	// SQLite's pool of four, they waited for each other for ever).
+	inside := 0
+	for _, in := range want {
+		if in {
+			inside++
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		wg.Go(func() {
+			n, err := db.PingsNear(cctx, g, q, func(*writ.NearPing) error { return nil })
+			if err == nil && n != inside {
+				err = fmt.Errorf("passed %d pings, want %d", n, inside)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("PingsNear %d of %d at once: %v", i, len(errs), err)
+		}
+	}
 	got := map[string]bool{}
 	before := db.NearStats()
 	if _, err := db.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
