@@ -618,10 +618,15 @@ func stayOptions(aq *analyticsQuery, defGap time.Duration) (geo.StayOptions, flo
 // (geo.HomeStays: stays broken only at 3 h silences, as a stationary
 // device reports rarely), as the request tunes them.
 func homeStayOptions(aq *analyticsQuery) (geo.StayOptions, float64, error) {
-	o, eps, err := stayOptions(aq, geo.HomeStays().MaxGap)
-	o.IncludeLast = geo.HomeStays().IncludeLast
+	h := geo.HomeStays()
+	o, eps, err := stayOptions(aq, h.MaxGap)
+	o.IncludeLast = h.IncludeLast
 	return o, eps, err
 }
+
+// homeWorkParams tune home and work inference: location/homework's, and
+// co-location's exclude=homework.
+var homeWorkParams = []string{"tz", "gap", "dist", "min", "eps"}
 
 func placesOf(places []geo.Place) []FrequentPlace {
 	out := make([]FrequentPlace, len(places))
@@ -678,7 +683,7 @@ func anchorOf(a *geo.Anchor) *Anchor {
 }
 
 func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *caller) error {
-	aq, err := s.parseAnalytics(r, "tz", "gap", "dist", "min", "eps")
+	aq, err := s.parseAnalytics(r, homeWorkParams...)
 	if err != nil {
 		return err
 	}
@@ -714,7 +719,7 @@ func (s *Server) handleHomeWork(w http.ResponseWriter, r *http.Request, c *calle
 // whose devices come back as its pseudonymous tokens (identify them through
 // steps 2 and 3 with step1=ID).
 func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *caller) error {
-	aq, err := s.parseAnalytics(r, "candidates", "radius", "within", "exclude", "tz", "gap", "dist", "min", "eps")
+	aq, err := s.parseAnalytics(r, append([]string{"candidates", "radius", "within", "exclude"}, homeWorkParams...)...)
 	if err != nil {
 		return err
 	}
@@ -728,7 +733,7 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	// exclude=homework finds the home and workplace as location/homework
 	// does, with the same settings, so what it showed is what is left out.
 	if exclude == "" {
-		for _, k := range []string{"tz", "gap", "dist", "min", "eps"} {
+		for _, k := range homeWorkParams {
 			if aq.extra.Has(k) {
 				return writ.Errorf(writ.EInvalid, "%s tunes the home and work inference of exclude=homework; without it, leave %s out", k, k)
 			}

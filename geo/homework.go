@@ -38,17 +38,17 @@ type Anchor struct {
 // silences, and the stay still open at the last fix counts.
 func HomeStays() StayOptions { return StayOptions{IncludeLast: true, MaxGap: 3 * time.Hour} }
 
-// HomeAccuracyM is the least accuracy of the fixes home and work inference
-// takes: a cell-tower fix kilometres wide would smear the stays.
-const HomeAccuracyM = 100
+// homeAccuracyM is how inaccurate a fix home and work inference takes may
+// be: a cell-tower fix kilometres wide would smear the stays.
+const homeAccuracyM = 100
 
 // InferHomeWork infers a device's home and workplace from its fixes, the
 // one way the API, co-location's exclusion and the accuracy test do it:
 // the stays (so; HomeStays unless tuned) of its fixes accurate to
-// HomeAccuracyM, clustered into places (Places, radius epsM, every stay in
+// 100 m, clustered into places (Places, radius epsM, every stay in
 // a place), then HomeWork. The places come back too, ranked by dwell.
 func InferHomeWork(fixes []Fix, so StayOptions, epsM float64, o HomeWorkOptions) (places []Place, home, work *Anchor) {
-	stays := StayPoints(Accurate(fixes, HomeAccuracyM), so)
+	stays := StayPoints(Accurate(fixes, homeAccuracyM), so)
 	places, labels := Places(stays, epsM, 1)
 	home, work = HomeWork(stays, places, labels, o)
 	return places, home, work

@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// TestPagesReused: the store's connections take their pages from Pages,
+// TestPagesReused: the store's connections take their pages from pages,
 // and a reader that begins after a write, which drops its whole cache,
 // gets the pages it let go back instead of new ones.
 func TestPagesReused(t *testing.T) {
-	if Pages == nil {
+	if pages == nil {
 		t.Fatal("no page cache registered (WRIT_SQLITE_PAGECACHE=sqlite?)")
 	}
 	ctx := context.Background()
@@ -36,14 +36,14 @@ func TestPagesReused(t *testing.T) {
 		}
 	}
 	read()
-	before := Pages.Stats()
+	before := pages.Stats()
 	for range 3 {
 		if _, err := w.ExecContext(ctx, `UPDATE filler SET pad = randomblob(3000) WHERE id = 1`); err != nil {
 			t.Fatal(err)
 		}
 		read()
 	}
-	after := Pages.Stats()
+	after := pages.Stats()
 	if after.Caches == 0 || after.Reused-before.Reused < 100 {
 		t.Errorf("page cache stats %+v after %+v; want the readers' pages reused, a cache's worth at least per read", after, before)
 	}

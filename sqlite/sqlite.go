@@ -46,19 +46,19 @@ const PageSize = 32768
 
 var registerOnce sync.Once
 
-// Pages is the page cache of every SQLite connection of the process
+// pages is the page cache of every SQLite connection of the process
 // (package pagecache: SQLite's pages reused rather than mapped and
 // unmapped one by one), or nil if the environment asked for SQLite's own
 // with WRIT_SQLITE_PAGECACHE=sqlite, to compare the two. SQLite takes a
 // page cache only before its first connection, hence init.
-var Pages *pagecache.Pool
+var pages *pagecache.Pool
 
 func init() {
 	if os.Getenv("WRIT_SQLITE_PAGECACHE") == "sqlite" {
 		return
 	}
-	Pages = pagecache.New()
-	if err := sqlite.RegisterPageCache(Pages); err != nil {
+	pages = pagecache.New()
+	if err := sqlite.RegisterPageCache(pages); err != nil {
 		panic(fmt.Sprintf("writ: SQLite page cache: %v", err))
 	}
 }
