@@ -30,7 +30,7 @@ import (
 // connection. Every ping is clipped to the grant as Pings clips it, then
 // tested against the probes. The pings come block by block, in no set
 // order, as writ.NearPing (no provenance: a co-location at 100M pings
-// passes 760,000 of them, and building whole pings cost more than reading
+// passes 802,364 of them, and building whole pings cost more than reading
 // them). More than writ.MaxNearRows is refused (after that many have been
 // passed).
 func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, each func(*writ.NearPing) error) (int, error) {
