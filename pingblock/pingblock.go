@@ -282,14 +282,23 @@ func (r *reader) uvarint() (uint64, error) {
 	return v, nil
 }
 
-// one reads the next varint if it is one byte long, as most deltas of a
-// column are; false leaves it to uvarint. Small enough to inline, so the
-// column loops make no call for most values.
+// one reads the next varint if it is one or two bytes long, as most
+// deltas of a column are (a coordinate's delta over 6 m takes two);
+// false leaves it to uvarint. Small enough to inline, so the column loops
+// make no call for most values.
 func (r *reader) one() (uint64, bool) {
-	if off := r.off; off < len(r.b) {
-		if c := r.b[off]; c < 0x80 {
+	off := r.off
+	if off < len(r.b) {
+		c := uint64(r.b[off])
+		if c < 0x80 {
 			r.off = off + 1
-			return uint64(c), true
+			return c, true
+		}
+		if off+1 < len(r.b) {
+			if d := uint64(r.b[off+1]); d < 0x80 {
+				r.off = off + 2
+				return c&0x7f | d<<7, true
+			}
 		}
 	}
 	return 0, false

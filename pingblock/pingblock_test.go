@@ -294,3 +294,47 @@ func TestReadExtent(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderOne checks the inlined fast path of the column loops against
+// encoding/binary on the lengths it takes (one and two bytes) and the ones
+// it leaves to uvarint: what it reads, and where it leaves the cursor.
+func TestReaderOne(t *testing.T) {
+	enc := func(v uint64) []byte { return binary.AppendUvarint(nil, v) }
+	cases := []struct {
+		name string
+		b    []byte
+		off  int
+		ok   bool
+	}{
+		{"zero", enc(0), 0, true},
+		{"one byte, largest", enc(127), 0, true},
+		{"two bytes, smallest", enc(128), 0, true},
+		{"two bytes, largest", enc(1<<14 - 1), 0, true},
+		{"three bytes", enc(1 << 14), 0, false},
+		{"largest", enc(math.MaxUint64), 0, false},
+		{"overlong zero", []byte{0x80, 0x00}, 0, true},
+		{"after a value", append(enc(5), enc(300)...), 1, true},
+		{"cut after the first byte", []byte{0x80}, 0, false},
+		{"at the end", enc(5), 1, false},
+		{"empty", nil, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &reader{b: c.b, off: c.off}
+			v, ok := r.one()
+			if ok != c.ok {
+				t.Fatalf("one() ok = %v, want %v", ok, c.ok)
+			}
+			if !ok {
+				if r.off != c.off {
+					t.Fatalf("declined, but moved the cursor to %d", r.off)
+				}
+				return
+			}
+			want, n := binary.Uvarint(c.b[c.off:])
+			if v != want || r.off != c.off+n {
+				t.Fatalf("one() = %d at %d, want %d at %d", v, r.off, want, c.off+n)
+			}
+		})
+	}
+}
