@@ -58,7 +58,14 @@ func init() {
 		return
 	}
 	pages = pagecache.New()
-	if err := sqlite.RegisterPageCache(pages); err != nil {
+	err := savePcache1()
+	if err == nil {
+		err = sqlite.RegisterPageCache(pages)
+	}
+	if err == nil {
+		err = initPcache1()
+	}
+	if err != nil {
 		panic(fmt.Sprintf("writ: SQLite page cache: %v", err))
 	}
 }
