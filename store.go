@@ -67,12 +67,17 @@ type EventStore interface {
 
 	Contacts(ctx context.Context, g *Grant, q EventQuery) ([]Contact, error)
 	Pings(ctx context.Context, g *Grant, q EventQuery) ([]Ping, error)
-	// PingsNear passes to each, in no set order, every ping the grant lets
-	// Pings return that is near one of q's probes (NearQuery), as tested by
+	// PingsNear passes, in no set order, every ping the grant lets Pings
+	// return that is near one of q's probes (NearQuery), as tested by
 	// package near, and returns how many it passed. It may read on several
-	// goroutines but calls each from one at a time, and stops at the first
-	// error each returns.
-	PingsNear(ctx context.Context, g *Grant, q NearQuery, each func(*NearPing) error) (int, error)
+	// goroutines, and gives each its own receiver: it calls newReceiver
+	// (from one goroutine at a time) once for every goroutine it reads on,
+	// and passes that goroutine's pings to the function returned. So the
+	// receivers run at once, each on one goroutine at a time: a receiver
+	// that counts into its own share needs no lock (geo.CoLocator's
+	// Receiver), and OneAtATime serialises one that does. It stops at the
+	// first error a receiver returns.
+	PingsNear(ctx context.Context, g *Grant, q NearQuery, newReceiver func() func(*NearPing) error) (int, error)
 	// PingFixes passes to each, in no set order, every ping Pings would
 	// return under g for q (whatever q.Limit and q.AfterID) as a NearPing
 	// without provenance (Probe is -1), and returns how many it passed:

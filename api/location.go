@@ -484,15 +484,12 @@ func (s *Server) readPings(ctx context.Context, gate *scope.Gate, req scope.Requ
 
 // readPingsNear reads, in one gated and audited read, the pings near a
 // track that the request's grant covers (writ.NearQuery), passing them to
-// each.
-func (s *Server) readPingsNear(ctx context.Context, req scope.Request, q writ.NearQuery, each func(*writ.NearPing)) (*writ.Grant, error) {
+// receivers newReceiver makes (writ.EventStore.PingsNear).
+func (s *Server) readPingsNear(ctx context.Context, req scope.Request, q writ.NearQuery, newReceiver func() func(*writ.NearPing) error) (*writ.Grant, error) {
 	var grant *writ.Grant
 	err := s.gate.Read(ctx, req, func(g *writ.Grant) (int, error) {
 		grant = g
-		return s.store.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
-			each(p)
-			return nil
-		})
+		return s.store.PingsNear(ctx, g, q, newReceiver)
 	})
 	return grant, err
 }
@@ -805,7 +802,7 @@ func (s *Server) handleCoLocation(w http.ResponseWriter, r *http.Request, c *cal
 	// Only the pings near the target's fixes are read: over a city and a
 	// month, the whole area search would be most of the data.
 	coloc := geo.NewCoLocator(tfix, target, o)
-	cgrant, err := s.readPingsNear(ctx, creq, coloc.Query(), coloc.Add)
+	cgrant, err := s.readPingsNear(ctx, creq, coloc.Query(), coloc.Receiver)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/writhq/writ"
@@ -114,9 +115,15 @@ type CoLocator struct {
 	q      writ.NearQuery
 	dp     []int32    // per probe: the index of its (day, place) in dps
 	dps    []dayPlace // a probe's UTC day, and its PlaceM cell
-	per    map[string]*coAcc
-	last   *coAcc // of the device added last: pings come in runs of one device
-	lastD  string
+	mu     sync.Mutex // guards shares
+	shares []*coShare // Add's first, then one per Receiver; Result adds them up
+}
+
+// coShare is what one receiver has counted.
+type coShare struct {
+	per   map[string]*coAcc
+	last  *coAcc // of the device added last: pings come in runs of one device
+	lastD string
 }
 
 type coAcc struct {
@@ -128,27 +135,27 @@ type coAcc struct {
 
 type dpCount struct{ id, n int32 }
 
-// count adds an encounter at (day, place) id.
-func (a *coAcc) count(id int32) {
+// count adds n encounters at (day, place) id.
+func (a *coAcc) count(id, n int32) {
 	if a.at < len(a.dps) && a.dps[a.at].id == id {
-		a.dps[a.at].n++
+		a.dps[a.at].n += n
 		return
 	}
 	for i := range a.dps {
 		if a.dps[i].id == id {
-			a.dps[i].n++
+			a.dps[i].n += n
 			a.at = i
 			return
 		}
 	}
 	a.at = len(a.dps)
-	a.dps = append(a.dps, dpCount{id, 1})
+	a.dps = append(a.dps, dpCount{id, n})
 }
 
 // NewCoLocator prepares the co-location of the target device's fixes.
 func NewCoLocator(target []Fix, targetDevice string, o CoLocOptions) *CoLocator {
 	o = o.norm()
-	c := &CoLocator{o: o, target: targetDevice, per: map[string]*coAcc{}}
+	c := &CoLocator{o: o, target: targetDevice, shares: []*coShare{{per: map[string]*coAcc{}}}}
 	fs := o.targetFixes(target)
 	c.q = writ.NearQuery{RadiusM: o.RadiusM, Within: o.Within, Exclude: targetDevice}
 	if o.MaxAccM > 0 {
@@ -182,38 +189,81 @@ func NewCoLocator(target []Fix, targetDevice string, o CoLocOptions) *CoLocator 
 func (c *CoLocator) Query() writ.NearQuery { return c.q }
 
 // Add counts a ping near the target (a NearPing of Query). A ping of the
-// target itself, or of a probe Query does not have, is ignored.
-func (c *CoLocator) Add(p *writ.NearPing) {
+// target itself, or of a probe Query does not have, is ignored. Add is for
+// one goroutine; a store reading on several gives each a Receiver.
+func (c *CoLocator) Add(p *writ.NearPing) { c.add(c.shares[0], p) }
+
+// Receiver is a PingsNear receiver (writ.EventStore) that counts into a
+// share of its own, so that receivers on several goroutines count at once
+// with no lock; Result adds the shares up. Call it from one goroutine at a
+// time, and Result only after the read.
+func (c *CoLocator) Receiver() func(*writ.NearPing) error {
+	sh := &coShare{per: map[string]*coAcc{}}
+	c.mu.Lock()
+	c.shares = append(c.shares, sh)
+	c.mu.Unlock()
+	return func(p *writ.NearPing) error {
+		c.add(sh, p)
+		return nil
+	}
+}
+
+func (c *CoLocator) add(sh *coShare, p *writ.NearPing) {
 	if p.Device == c.target || p.Probe < 0 || p.Probe >= len(c.dp) {
 		return
 	}
-	a := c.last
-	if a == nil || p.Device != c.lastD {
-		if a = c.per[p.Device]; a == nil {
+	a := sh.last
+	if a == nil || p.Device != sh.lastD {
+		if a = sh.per[p.Device]; a == nil {
 			a = &coAcc{first: math.MaxInt64, last: math.MinInt64}
-			c.per[p.Device] = a
+			sh.per[p.Device] = a
 		}
-		c.last, c.lastD = a, p.Device
+		sh.last, sh.lastD = a, p.Device
 	}
 	t := p.At.Unix()
 	a.enc++
 	a.first, a.last = min(a.first, t), max(a.last, t)
-	a.count(c.dp[p.Probe])
+	a.count(c.dp[p.Probe], 1)
+}
+
+// merge adds the receivers' shares into the first, and returns its counts.
+func (c *CoLocator) merge() map[string]*coAcc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	per := c.shares[0].per
+	for _, sh := range c.shares[1:] {
+		for d, b := range sh.per {
+			a := per[d]
+			if a == nil {
+				per[d] = b
+				continue
+			}
+			a.enc += b.enc
+			a.first, a.last = min(a.first, b.first), max(a.last, b.last)
+			for _, dc := range b.dps {
+				a.count(dc.id, dc.n)
+			}
+		}
+	}
+	c.shares = c.shares[:1]
+	c.shares[0].last, c.shares[0].lastD = nil, ""
+	return per
 }
 
 // Result ranks the devices counted so far (see CoLocation).
 func (c *CoLocator) Result() []CoLocated {
 	o := c.o
+	per := c.merge()
 	// Crowding: distinct devices per (day, place), averaged over the days
 	// the target met anyone there.
 	devs := make([]int, len(c.dps))
-	for d, a := range c.per {
+	for d, a := range per {
 		a.dps = slices.DeleteFunc(a.dps, func(dc dpCount) bool { return int(dc.n) < o.MinEnc })
 		for _, dc := range a.dps {
 			devs[dc.id]++
 		}
 		if len(a.dps) == 0 {
-			delete(c.per, d)
+			delete(per, d)
 		}
 	}
 	sum, days := map[[2]int32]float64{}, map[[2]int32]float64{}
@@ -223,8 +273,8 @@ func (c *CoLocator) Result() []CoLocated {
 			days[c.dps[dp].cell]++
 		}
 	}
-	out := make([]CoLocated, 0, len(c.per))
-	for d, a := range c.per {
+	out := make([]CoLocated, 0, len(per))
+	for d, a := range per {
 		m := CoLocated{Device: d, Encounters: a.enc, First: a.first, Last: a.last}
 		dset, pset := map[int64]bool{}, map[[2]int32]bool{}
 		for _, dc := range a.dps {

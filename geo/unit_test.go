@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,6 +225,31 @@ func TestCoLocatorAdd(t *testing.T) {
 	}
 	if got := shuffled.Result(); !reflect.DeepEqual(got, want) {
 		t.Errorf("CoLocator shuffled = %+v\nwant %+v", got, want)
+	}
+	// And split among receivers counting at once, as a store's readers
+	// pass them, a few pings each in turn, with some through Add first: a
+	// (day, place) may have fewer than MinEnc encounters in each share
+	// and enough in their sum.
+	split := NewCoLocator(target, "T", o)
+	for i := range near[:4] {
+		split.Add(&near[i])
+	}
+	var wg sync.WaitGroup
+	for r := range 3 {
+		recv := split.Receiver()
+		wg.Go(func() {
+			for i := 4 + 2*r; i < len(near); i += 6 {
+				for _, p := range near[i:min(i+2, len(near))] {
+					if err := recv(&p); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := split.Result(); !reflect.DeepEqual(got, want) {
+		t.Errorf("CoLocator over three receivers = %+v\nwant %+v", got, want)
 	}
 	c.Add(&writ.NearPing{Device: "X", At: time.Unix(36000, 0), Probe: len(q.Probes)})
 	c.Add(&writ.NearPing{Device: "X", At: time.Unix(36000, 0), Probe: -1})

@@ -166,11 +166,22 @@ func testPingsNear(t *testing.T, f *fixture) {
 					}
 				}
 			}
-			var got []writ.NearPing
-			count, err := db.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
-				got = append(got, *p)
-				return nil
+			// Each receiver appends to its own share, with no lock: the
+			// race detector holds the store to calling each from one
+			// goroutine at a time.
+			var shares []*[]writ.NearPing
+			count, err := db.PingsNear(ctx, g, q, func() func(*writ.NearPing) error {
+				share := new([]writ.NearPing)
+				shares = append(shares, share)
+				return func(p *writ.NearPing) error {
+					*share = append(*share, *p)
+					return nil
+				}
 			})
+			var got []writ.NearPing
+			for _, share := range shares {
+				got = append(got, *share...)
+			}
 			if err != nil || count != len(got) {
 				t.Fatalf("%s: PingsNear(read %d) = %d, %v; passed %d", phase, n, count, err, len(got))
 			}
@@ -247,7 +258,7 @@ func testPingsNear(t *testing.T, f *fixture) {
 		{RadiusM: 100, Within: 48 * time.Hour},
 		{RadiusM: 100, Within: time.Minute, Probes: []writ.Probe{{Lat: 91, At: t0}}},
 	} {
-		if _, err := db.PingsNear(ctx, g, q, func(*writ.NearPing) error { return nil }); writ.ErrorKind(err) != writ.EInvalid {
+		if _, err := db.PingsNear(ctx, g, q, writ.OneAtATime(func(*writ.NearPing) error { return nil })); writ.ErrorKind(err) != writ.EInvalid {
 			t.Errorf("PingsNear(%+v) = %v, want invalid", q, err)
 		}
 	}
@@ -447,7 +458,7 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 	errs := make([]error, 16)
 	for i := range errs {
 		wg.Go(func() {
-			n, err := db.PingsNear(cctx, g, q, func(*writ.NearPing) error { return nil })
+			n, err := db.PingsNear(cctx, g, q, writ.OneAtATime(func(*writ.NearPing) error { return nil }))
 			if err == nil && n != inside {
 				err = fmt.Errorf("passed %d pings, want %d", n, inside)
 			}
@@ -462,10 +473,10 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 	}
 	got := map[string]bool{}
 	before := db.NearStats()
-	if _, err := db.PingsNear(ctx, g, q, func(p *writ.NearPing) error {
+	if _, err := db.PingsNear(ctx, g, q, writ.OneAtATime(func(p *writ.NearPing) error {
 		got[p.Device] = true
 		return nil
-	}); err != nil {
+	})); err != nil {
 		t.Fatal(err)
 	}
 	// Every edge's merged block is looked at in the index and fetched.

@@ -439,10 +439,7 @@ func (f *fixture) colocate(ctx context.Context, target string, from, to time.Tim
 	}
 	coloc := geo.NewCoLocator(fixes, target, o)
 	before := f.db.NearStats()
-	near, err := f.db.PingsNear(ctx, cg, coloc.Query(), func(p *writ.NearPing) error {
-		coloc.Add(p)
-		return nil
-	})
+	near, err := f.db.PingsNear(ctx, cg, coloc.Query(), coloc.Receiver)
 	if err != nil {
 		return nil, err
 	}
