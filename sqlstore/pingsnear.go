@@ -30,8 +30,8 @@ import (
 // GOMAXPROCS goroutines (at most maxNearReaders), each with its own
 // connection and receiver, so the receivers count at once too: with one
 // receiver for both readers, taken in turn, a co-location at 100M pings
-// took about a tenth longer (docs/location-bench.md). Every ping is clipped to the grant as Pings clips it, then
-// tested against the probes. The pings come block by block, in no set
+// took about a fifth longer (docs/location-bench.md). Every ping is
+// clipped to the grant as Pings clips it, then tested against the probes. The pings come block by block, in no set
 // order, as writ.NearPing (no provenance: a co-location at 100M pings
 // passes 802,364 of them, and building whole pings cost more than reading
 // them). More than writ.MaxNearRows is refused (after that many have been
