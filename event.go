@@ -2,7 +2,6 @@ package writ
 
 import (
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -127,18 +126,6 @@ type NearPing struct {
 type Probe struct {
 	Lat, Lon float64
 	At       time.Time
-}
-
-// OneAtATime makes each a PingsNear receiver shared by all the store's
-// readers: they call it one at a time, so each needs no lock of its own.
-func OneAtATime(each func(*NearPing) error) func() func(*NearPing) error {
-	var mu sync.Mutex
-	shared := func(p *NearPing) error {
-		mu.Lock()
-		defer mu.Unlock()
-		return each(p)
-	}
-	return func() func(*NearPing) error { return shared }
 }
 
 // Bounds of a NearQuery: a store refuses larger ones, and a result of more

@@ -75,7 +75,7 @@ type EventStore interface {
 	// and passes that goroutine's pings to the function returned. So the
 	// receivers run at once, each on one goroutine at a time: a receiver
 	// that counts into its own share needs no lock (geo.CoLocator's
-	// Receiver), and OneAtATime serialises one that does. It stops at the
+	// Receiver), and one receiver shared by all must lock. It stops at the
 	// first error a receiver returns.
 	PingsNear(ctx context.Context, g *Grant, q NearQuery, newReceiver func() func(*NearPing) error) (int, error)
 	// PingFixes passes to each, in no set order, every ping Pings would

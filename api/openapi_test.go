@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -42,13 +41,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 }
 
 func TestServeOpenAPI(t *testing.T) {
-	e := newSQLiteEnv(t)
-	resp, err := e.hs.Client().Get(e.hs.URL + "/api/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := newSQLiteEnv(t).browser().do("GET", "/api/openapi.json", nil, nil)
 	if resp.StatusCode != http.StatusOK || !json.Valid(body) || len(body) != len(OpenAPI()) {
 		t.Errorf("GET /api/openapi.json = %d, %d bytes, want 200 and the embedded document", resp.StatusCode, len(body))
 	}
@@ -57,23 +50,14 @@ func TestServeOpenAPI(t *testing.T) {
 // TestIndex: the server's address answers, without a login, with where to
 // go; any other unknown path stays a JSON 404.
 func TestIndex(t *testing.T) {
-	e := newSQLiteEnv(t)
-	resp, err := e.hs.Client().Get(e.hs.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	b := newSQLiteEnv(t).browser() // not logged in
+	resp, body := b.do("GET", "/", nil, nil)
 	var idx map[string]string
-	if err := json.NewDecoder(resp.Body).Decode(&idx); err != nil || resp.StatusCode != http.StatusOK ||
+	if err := json.Unmarshal(body, &idx); err != nil || resp.StatusCode != http.StatusOK ||
 		idx["openapi"] != "/api/openapi.json" || idx["login"] != "POST /api/login" {
 		t.Errorf("GET / = %d, %v, %v; want 200 naming the OpenAPI document and the login", resp.StatusCode, idx, err)
 	}
-	resp, err = e.hs.Client().Get(e.hs.URL + "/nowhere")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
+	if resp, _ = b.do("GET", "/nowhere", nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /nowhere = %d, want 404", resp.StatusCode)
 	}
 }

@@ -31,11 +31,11 @@ import (
 // connection and receiver, so the receivers count at once too: with one
 // receiver for both readers, taken in turn, a co-location at 100M pings
 // took about a fifth longer (docs/location-bench.md). Every ping is
-// clipped to the grant as Pings clips it, then tested against the probes. The pings come block by block, in no set
-// order, as writ.NearPing (no provenance: a co-location at 100M pings
-// passes 802,364 of them, and building whole pings cost more than reading
-// them). More than writ.MaxNearRows is refused (after that many have been
-// passed).
+// clipped to the grant as Pings clips it, then tested against the probes.
+// The pings come block by block, in no set order, as writ.NearPing (no
+// provenance: a co-location at 100M pings passes 802,364 of them, and
+// building whole pings cost more than reading them). More than
+// writ.MaxNearRows is refused (after that many have been passed).
 func (db *DB) PingsNear(ctx context.Context, g *writ.Grant, q writ.NearQuery, newReceiver func() func(*writ.NearPing) error) (int, error) {
 	if err := g.Check(writ.CatLocation); err != nil {
 		return 0, err
@@ -124,9 +124,8 @@ func (db *DB) NearStats() NearStats {
 // each to its own receiver, and keeps the first error.
 type nearOut struct {
 	n       atomic.Int64
-	failed  atomic.Bool // err is set: the other readers stop
 	mu      sync.Mutex
-	err     error
+	err     error  // the first: the other readers stop at their next pass
 	tooMany string // what the refusal past writ.MaxNearRows says lies there
 }
 
@@ -161,8 +160,8 @@ func (o *nearOut) emit(ctx context.Context, r *pingRead, match func(*pingHit) (i
 }
 
 func (o *nearOut) pass(found []writ.NearPing, each func(*writ.NearPing) error) error {
-	if o.failed.Load() {
-		return o.fail(nil)
+	if err := o.firstErr(); err != nil {
+		return err
 	}
 	for i := range found {
 		if o.n.Add(1) > writ.MaxNearRows {
@@ -176,13 +175,19 @@ func (o *nearOut) pass(found []writ.NearPing, each func(*writ.NearPing) error) e
 	return nil
 }
 
+// firstErr is the first error a reader met, if any.
+func (o *nearOut) firstErr() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
 // fail keeps err if it is the first, and returns the first.
 func (o *nearOut) fail(err error) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.err == nil && err != nil {
+	if o.err == nil {
 		o.err = err
-		o.failed.Store(true)
 	}
 	return o.err
 }

@@ -258,7 +258,7 @@ func testPingsNear(t *testing.T, f *fixture) {
 		{RadiusM: 100, Within: 48 * time.Hour},
 		{RadiusM: 100, Within: time.Minute, Probes: []writ.Probe{{Lat: 91, At: t0}}},
 	} {
-		if _, err := db.PingsNear(ctx, g, q, writ.OneAtATime(func(*writ.NearPing) error { return nil })); writ.ErrorKind(err) != writ.EInvalid {
+		if _, err := db.PingsNear(ctx, g, q, oneAtATime(func(*writ.NearPing) error { return nil })); writ.ErrorKind(err) != writ.EInvalid {
 			t.Errorf("PingsNear(%+v) = %v, want invalid", q, err)
 		}
 	}
@@ -458,7 +458,7 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 	errs := make([]error, 16)
 	for i := range errs {
 		wg.Go(func() {
-			n, err := db.PingsNear(cctx, g, q, writ.OneAtATime(func(*writ.NearPing) error { return nil }))
+			n, err := db.PingsNear(cctx, g, q, oneAtATime(func(*writ.NearPing) error { return nil }))
 			if err == nil && n != inside {
 				err = fmt.Errorf("passed %d pings, want %d", n, inside)
 			}
@@ -473,7 +473,7 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 	}
 	got := map[string]bool{}
 	before := db.NearStats()
-	if _, err := db.PingsNear(ctx, g, q, writ.OneAtATime(func(p *writ.NearPing) error {
+	if _, err := db.PingsNear(ctx, g, q, oneAtATime(func(p *writ.NearPing) error {
 		got[p.Device] = true
 		return nil
 	})); err != nil {
@@ -489,4 +489,16 @@ func testPingsNearEdges(t *testing.T, f *fixture) {
 			t.Errorf("PingsNear passed %s: %v, want %v", dev, got[dev], in)
 		}
 	}
+}
+
+// oneAtATime makes each a PingsNear receiver shared by all the store's
+// readers, which take it one at a time, so each needs no lock of its own.
+func oneAtATime(each func(*writ.NearPing) error) func() func(*writ.NearPing) error {
+	var mu sync.Mutex
+	shared := func(p *writ.NearPing) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return each(p)
+	}
+	return func() func(*writ.NearPing) error { return shared }
 }
