@@ -43,8 +43,8 @@ func TestNearOutCap(t *testing.T) {
 	stop := errors.New("receiver failed")
 	var calls atomic.Int64
 	failing := func(*writ.NearPing) error { calls.Add(1); return stop }
-	if err := o.pass(found, failing); err != stop {
-		t.Fatalf("pass with a failing receiver = %v, want its error", err)
+	if err := o.pass(found, failing); err != stop || o.passed() != 1 {
+		t.Fatalf("pass with a failing receiver = %v with passed() = %d; want its error, with the one ping it was given counted", err, o.passed())
 	}
 	other := func(*writ.NearPing) error { calls.Add(1); return nil }
 	if err := o.pass(found, other); err != stop || calls.Load() != 1 {
